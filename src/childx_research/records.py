@@ -1,0 +1,367 @@
+"""Conversations and form records: models, JSON Lines IO, and datasets conversion.
+
+Formats follow ``shared/spec/formats.md``. Reading validates every line and stops at
+the first problem with a one-line :class:`InputError` naming file, line and key.
+Writing is atomic: a temporary file in the same folder, then a rename, so a failed
+run never leaves a half-written or corrupted output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+from .forms import Form
+
+Role = Literal["stodsokande", "stodperson"]
+Channel = Literal["chatt", "mejl"]
+PII_LABELS = ("PERSON", "PLATS", "ORGANISATION", "TELEFON", "EPOST", "PERSONNUMMER", "ADRESS",
+              "ANVANDARNAMN", "URL")
+PiiLabel = Literal["PERSON", "PLATS", "ORGANISATION", "TELEFON", "EPOST", "PERSONNUMMER", "ADRESS",
+                   "ANVANDARNAMN", "URL"]
+ROLE_LABELS_SV = {"stodsokande": "Stödsökande", "stodperson": "Stödperson"}
+CHANNEL_LABELS_SV = {"chatt": "Chatt", "mejl": "Mejl"}
+
+
+def _check_timestamp(v: str | None) -> str | None:
+    if v is None:
+        return v
+    try:
+        datetime.fromisoformat(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"not an ISO 8601 timestamp: {v!r}") from None
+    return v
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Role
+    text: str
+
+
+class Conversation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1)
+    organisation: str | None = None
+    channel: Channel | None = None
+    started_at: str | None = None
+    messages: list[Message] = Field(min_length=1)
+
+    _ts = field_validator("started_at")(_check_timestamp)
+
+    @property
+    def started(self) -> datetime | None:
+        return datetime.fromisoformat(self.started_at) if self.started_at else None
+
+    def text_of(self, role: Role) -> str:
+        return "\n".join(m.text for m in self.messages if m.role == role)
+
+
+class PiiSpan(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    message: int = Field(ge=0)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    label: PiiLabel
+    text: str
+
+    @model_validator(mode="after")
+    def _order(self) -> "PiiSpan":
+        if self.end <= self.start:
+            raise ValueError("end must be greater than start")
+        return self
+
+
+class Contact(Conversation):
+    """A conversation with its gold form and gold personal-data spans."""
+
+    gold: dict[str, Any]
+    pii: list[PiiSpan] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _spans_point_at_text(self) -> "Contact":
+        for i, s in enumerate(self.pii):
+            if s.message >= len(self.messages):
+                raise ValueError(f"pii[{i}]: message index {s.message} out of range")
+            if self.messages[s.message].text[s.start:s.end] != s.text:
+                raise ValueError(f"pii[{i}]: offsets {s.start}-{s.end} do not point at its text")
+        return self
+
+    def conversation(self) -> Conversation:
+        return Conversation.model_validate(self.model_dump(exclude={"gold", "pii"}))
+
+    def form_record(self) -> "FormRecord":
+        return FormRecord(id=self.id, started_at=self.started_at, organisation=self.organisation,
+                          form=self.gold)
+
+
+class FormRecord(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(min_length=1)
+    started_at: str | None = None
+    organisation: str | None = None
+    form: dict[str, Any]
+    confidence: dict[str, Any] | None = None
+
+    _ts = field_validator("started_at")(_check_timestamp)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        msg = "missing key"
+    return loc, msg
+
+
+def iter_jsonl(path: str | Path, model: type[M], *, form: Form | None = None,
+               form_key: str | None = None) -> Iterator[M]:
+    """Yield validated objects from a JSON Lines file.
+
+    ``form_key`` names the attribute holding a filled-in form ("gold" or "form") that is
+    checked against ``form``. Blank lines are skipped.
+    """
+    path = Path(path)
+    try:
+        fh = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, expected a JSON Lines file", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=path) from None
+    with fh:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"invalid JSON ({exc.msg}, column {exc.colno})", path=path,
+                                     line=lineno) from None
+                if not isinstance(data, dict):
+                    raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path,
+                                     line=lineno)
+                try:
+                    obj = model.model_validate(data)
+                except ValidationError as exc:
+                    key, msg = _first_error(exc)
+                    raise InputError(msg, path=path, line=lineno, key=key) from None
+                if form is not None and form_key is not None:
+                    problems = form.check_values(getattr(obj, form_key))
+                    if problems:
+                        key, msg = problems[0]
+                        raise InputError(msg, path=path, line=lineno, key=f"{form_key}.{key}")
+                yield obj
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", path=path, line=lineno + 1) from None
+
+
+def read_conversations(path: str | Path) -> list[Conversation]:
+    return list(iter_jsonl(path, Conversation))
+
+
+def read_contacts(path: str | Path, form: Form) -> list[Contact]:
+    return list(iter_jsonl(path, Contact, form=form, form_key="gold"))
+
+
+def read_form_records(path: str | Path, form: Form) -> list[FormRecord]:
+    return list(iter_jsonl(path, FormRecord, form=form, form_key="form"))
+
+
+def check_unique_ids(items: Iterable[BaseModel], path: str | Path) -> None:
+    seen: set[str] = set()
+    for n, item in enumerate(items, start=1):
+        ident = getattr(item, "id")
+        if ident in seen:
+            raise InputError(f"duplicate id {ident!r}", path=path, line=n, key="id")
+        seen.add(ident)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+@contextmanager
+def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; rename it over ``path`` only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "\n") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def dumps(obj: BaseModel | dict[str, Any]) -> str:
+    data = obj.model_dump(exclude_none=True) if isinstance(obj, BaseModel) else obj
+    return json.dumps(data, ensure_ascii=False, separators=(", ", ": "))
+
+
+def write_jsonl(path: str | Path, items: Iterable[BaseModel | dict[str, Any]]) -> int:
+    n = 0
+    with atomic_open(path) as fh:
+        for item in items:
+            fh.write(dumps(item))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    with atomic_open(path) as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2, sort_keys=False)
+        fh.write("\n")
+
+
+# --- datasets ---------------------------------------------------------------------------
+
+SPLITS = ("train", "validation", "test")
+
+
+def dataset_features(form: Form):
+    """`datasets.Features` derived from the form: ClassLabel for single fields,
+    Sequence(ClassLabel) for multi fields, string for text fields."""
+    from datasets import ClassLabel, Features, List, Value
+
+    feats: dict[str, Any] = {
+        "id": Value("string"),
+        "organisation": Value("string"),
+        "channel": Value("string"),
+        "started_at": Value("string"),
+        "roles": List(Value("string")),
+        "texts": List(Value("string")),
+    }
+    for f in form.fields:
+        if f.kind == "single":
+            feats[f.key] = ClassLabel(names=f.option_keys)
+        elif f.kind == "multi":
+            feats[f.key] = List(ClassLabel(names=f.option_keys))
+        else:
+            feats[f.key] = Value("string")
+    return Features(feats)
+
+
+def _row(conv: Conversation, values: dict[str, Any], form: Form) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": conv.id,
+        "organisation": conv.organisation,
+        "channel": conv.channel,
+        "started_at": conv.started_at,
+        "roles": [m.role for m in conv.messages],
+        "texts": [m.text for m in conv.messages],
+    }
+    for f in form.fields:
+        v = values.get(f.key)
+        if f.kind == "single":
+            row[f.key] = f.option_keys.index(v)
+        elif f.kind == "multi":
+            row[f.key] = sorted(f.option_keys.index(x) for x in v)
+        else:
+            row[f.key] = v or ""
+    return row
+
+
+def _hash01(text: str, seed: int) -> float:
+    h = hashlib.sha256(f"{seed}:{text}".encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
+
+def split_ids(items: list[tuple[str, dict[str, Any]]], form: Form, *, seed: int = 0,
+              fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> dict[str, str]:
+    """Deterministic split by conversation, stratified on each item's rarest option.
+
+    Items are grouped by the rarest (field, option) they hold over the whole set; inside
+    a group they are ordered by a seeded hash of the id and dealt out so every split
+    gets its share of every group, rare options included.
+    """
+    freq: Counter[tuple[str, str]] = Counter()
+    held: dict[str, list[tuple[str, str]]] = {}
+    for ident, values in items:
+        opts = []
+        for f in form.choice_fields:
+            v = values.get(f.key)
+            for o in ([v] if isinstance(v, str) else (v or [])):
+                opts.append((f.key, o))
+        held[ident] = opts
+        freq.update(opts)
+    groups: dict[tuple[str, str] | None, list[str]] = {}
+    for ident, opts in held.items():
+        key = min(opts, key=lambda o: (freq[o], o)) if opts else None
+        groups.setdefault(key, []).append(ident)
+    out: dict[str, str] = {}
+    carry = [0.0, 0.0, 0.0]
+    for key in sorted(groups, key=lambda k: (k is None, k or ("", ""))):
+        ids = sorted(groups[key], key=lambda i: _hash01(i, seed))
+        for ident in ids:
+            # give the item to the split that is furthest below its target share
+            for s in range(3):
+                carry[s] += fractions[s]
+            best = max(range(3), key=lambda s: carry[s])
+            carry[best] -= 1.0
+            out[ident] = SPLITS[best]
+    return out
+
+
+def to_dataset_dict(pairs: Iterable[tuple[Conversation, dict[str, Any]]], form: Form, *, seed: int = 0,
+                    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)):
+    """A `datasets.DatasetDict` (train/validation/test) from (conversation, form values) pairs."""
+    from datasets import Dataset, DatasetDict
+
+    pairs = list(pairs)
+    assignment = split_ids([(c.id, v) for c, v in pairs], form, seed=seed, fractions=fractions)
+    features = dataset_features(form)
+    rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+    for conv, values in pairs:
+        rows[assignment[conv.id]].append(_row(conv, values, form))
+    return DatasetDict({s: Dataset.from_list(rows[s], features=features) for s in SPLITS})
+
+
+def contacts_to_dataset_dict(contacts: Iterable[Contact], form: Form, *, seed: int = 0):
+    return to_dataset_dict(((c, c.gold) for c in contacts), form, seed=seed)
+
+
+def decode_row(row: dict[str, Any], form: Form) -> dict[str, Any]:
+    """Turn a dataset row's label ids back into a form's option keys."""
+    values: dict[str, Any] = {}
+    for f in form.fields:
+        v = row[f.key]
+        if f.kind == "single":
+            values[f.key] = f.option_keys[v]
+        elif f.kind == "multi":
+            values[f.key] = [f.option_keys[i] for i in v]
+        else:
+            values[f.key] = v
+    return values
