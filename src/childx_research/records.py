@@ -102,7 +102,7 @@ class Contact(Conversation):
         return self
 
     def conversation(self) -> Conversation:
-        return Conversation.model_validate(self.model_dump(exclude={"gold", "pii"}))
+        return Conversation.model_validate(self.model_dump(exclude={"gold", "pii", "meta"}, exclude_none=True))
 
     def form_record(self) -> "FormRecord":
         return FormRecord(id=self.id, started_at=self.started_at, organisation=self.organisation,

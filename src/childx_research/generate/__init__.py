@@ -1,0 +1,145 @@
+"""Synthetic Swedish support contacts with gold forms, gold personal-data spans and
+injected trends: the stand-in for real data until annotated real data exists.
+
+Public API:
+- :func:`generate_contacts` — a list of :class:`records.Contact` (plus the truth).
+- :func:`generate_to_dir` — what ``childx generate`` writes.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from random import Random
+from typing import Any
+
+import yaml
+
+from ..errors import InputError
+from ..forms import Form, load_form
+from ..records import Contact, Message, PiiSpan, write_json, write_jsonl
+from ..summary import summarise
+from .bank import load_bank
+from .dialogue import Writer
+from .labels import sample_story
+from .templates import join
+from .timeline import Trend, sample_timestamps
+
+DEFAULT_CONFIG = Path(__file__).with_name("default.yaml")
+
+
+@dataclass
+class Generated:
+    contacts: list[Contact]
+    truth: dict[str, Any]
+
+
+def load_config(path: str | Path | None = None) -> dict[str, Any]:
+    """The default config, updated section by section with a user's file."""
+    cfg = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    if path is not None:
+        path = Path(path)
+        try:
+            user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise InputError("config file not found", path=path) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise InputError(f"invalid YAML ({getattr(exc, 'problem', exc)})", path=path,
+                             line=mark.line + 1 if mark else None) from None
+        if not isinstance(user, dict):
+            raise InputError("a generator config must be a YAML mapping", path=path)
+        for k, v in user.items():
+            if k not in cfg:
+                raise InputError("unknown config key", path=path, key=k)
+            cfg[k] = _deep_update(copy.deepcopy(cfg[k]), v) if isinstance(cfg[k], dict) and isinstance(v, dict) else v
+    return cfg
+
+
+def _deep_update(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    for k, v in b.items():
+        a[k] = _deep_update(a[k], v) if isinstance(a.get(k), dict) and isinstance(v, dict) else v
+    return a
+
+
+def _as_date(v: Any, key: str) -> date:
+    try:
+        return v if isinstance(v, date) else date.fromisoformat(str(v))
+    except ValueError:
+        raise InputError(f"not a date: {v!r}", key=key) from None
+
+
+def _trends(cfg: dict[str, Any], form: Form) -> list[Trend]:
+    cores = {next(iter(sc["utsatthet"])) for sc in cfg["scenarios"].values()}
+    out = []
+    for i, t in enumerate(cfg.get("trends") or []):
+        if t["field"] != "utsatthet" or t["option"] not in cores:
+            raise InputError(f"a trend must name a scenario's core utsatthet option, got {t['field']}.{t['option']}",
+                             key=f"trends[{i}]")
+        if t["kind"] not in ("outbreak", "rise"):
+            raise InputError(f"trend kind must be outbreak or rise, got {t['kind']!r}", key=f"trends[{i}]")
+        out.append(Trend(t["field"], t["option"], t["kind"], _as_date(t["start"], f"trends[{i}].start"),
+                         int(t["weeks"]), float(t["factor"])))
+    return out
+
+
+def generate_contacts(n: int, seed: int = 1, config: dict[str, Any] | str | Path | None = None,
+                      form: Form | None = None) -> Generated:
+    """``n`` contacts, deterministic for ``seed``."""
+    cfg = config if isinstance(config, dict) else load_config(config)
+    form = form or load_form(cfg.get("form"))
+    bank = load_bank()
+    start = _as_date(cfg["period"]["start"], "period.start")
+    end = _as_date(cfg["period"]["end"], "period.end")
+    if end <= start:
+        raise InputError("period.end must be after period.start", key="period")
+    trends = _trends(cfg, form)
+    term_trends = [dict(t, start=_as_date(t["start"], "term_trends.start")) for t in cfg.get("term_trends") or []]
+    stamps = sample_timestamps(n, Random(f"{seed}:timeline"), start, end, cfg["rhythm"], cfg["timezone"])
+    contacts: list[Contact] = []
+    for i, ts in enumerate(stamps):
+        rng = Random(f"{seed}:{i}")
+        day = ts.date()
+        story = sample_story(rng, cfg, form, day, trends)
+        writer = Writer(story, bank, rng, day, term_trends, cfg["labels"])
+        turns = writer.chat() if story.channel == "chatt" else writer.mail()
+        messages, spans = [], []
+        for mi, turn in enumerate(turns):
+            text, found = join(turn.segments)
+            messages.append(Message(role=turn.role, text=text))
+            spans += [PiiSpan(message=mi, start=s, end=e, label=lab, text=t) for s, e, lab, t in found]
+        gold = dict(story.gold)
+        gold["sammanfattning"] = summarise(gold, bank["sammanfattning"])
+        contacts.append(Contact(
+            id=f"g-{i + 1:06d}", organisation=story.organisation, channel=story.channel,
+            started_at=ts.isoformat(timespec="minutes"), messages=messages, gold=gold, pii=spans,
+            meta={"scenario": story.scenario, "register": writer.register.name, "about_friend": story.about_friend,
+                  "late_disclosure": story.late_disclosure, "akut_kind": story.akut_kind},
+        ))
+    truth = {
+        "seed": seed, "n": n, "form": form.id,
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "trends": [t.truth() for t in trends],
+        "term_trends": [{"term": t["term"], "start": t["start"].isoformat(), "share": t["share"]} for t in term_trends],
+    }
+    return Generated(contacts, truth)
+
+
+def generate_to_dir(n: int, seed: int, out_dir: str | Path, config_path: str | Path | None = None) -> dict[str, Path]:
+    """Write contacts.jsonl, gold_forms.jsonl, conversations.jsonl and truth.json to ``out_dir``."""
+    cfg = load_config(config_path)
+    result = generate_contacts(n, seed, cfg)
+    out = Path(out_dir)
+    paths = {
+        "contacts": out / "contacts.jsonl",
+        "conversations": out / "conversations.jsonl",
+        "gold_forms": out / "gold_forms.jsonl",
+        "truth": out / "truth.json",
+    }
+    write_jsonl(paths["contacts"], result.contacts)
+    write_jsonl(paths["conversations"], (c.conversation() for c in result.contacts))
+    write_jsonl(paths["gold_forms"], (c.form_record() for c in result.contacts))
+    write_json(paths["truth"], result.truth)
+    return paths

@@ -1,0 +1,66 @@
+"""A short, neutral Swedish summary written from a filled-in form.
+
+Used for the generator's gold `sammanfattning` and by the model's summary. The wording
+is data (``generate/phrases/sammanfattning.yaml``, keyed by the form's option keys);
+this module only joins the pieces into grammatical Swedish. It never copies text
+from the conversation, so it cannot carry personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def join_sv(items: list[str]) -> str:
+    """'a', 'a och b', 'a, b och c'."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " och " + items[-1]
+
+
+def _get(bank: dict[str, Any], field: str, key: str) -> str:
+    return (bank.get(field) or {}).get(key) or ""
+
+
+def summarise(values: dict[str, Any], bank: dict[str, Any] | None = None) -> str:
+    if bank is None:
+        from .generate.bank import load_bank
+
+        bank = load_bank()["sammanfattning"]
+    person = bank.get("person", {})
+    kon = (person.get("kon") or {}).get(values.get("kon", ""), "") or "Stödsökande"
+    alder = (person.get("alder") or {}).get(values.get("alder", ""), "")
+    subject = f"{kon} {alder}".strip()
+
+    def many(field: str) -> list[str]:
+        v = values.get(field) or []
+        return [_get(bank, field, o) for o in ([v] if isinstance(v, str) else v)]
+
+    what = join_sv(many("utsatthet"))
+    who = join_sv(many("forovare"))
+    first = subject
+    if what:
+        first += f" som {what}"
+    if who:
+        first += f" {who}"
+    sentences = [first.rstrip(".") + "."]
+    for field in ("pagaende",):
+        s = _get(bank, field, values.get(field, ""))
+        if s:
+            sentences.append(s)
+    told = values.get("berattat_for") or []
+    if "ingen" in told:
+        sentences.append(_get(bank, "berattat_for", "ingen"))
+    else:
+        nouns = [_get(bank, "berattat_for", o) for o in told]
+        if any(nouns):
+            sentences.append(f"Har berättat för {join_sv(nouns)}.")
+    for field in ("polisanmalan", "akut_risk"):
+        s = _get(bank, field, values.get(field, ""))
+        if s:
+            sentences.append(s)
+    refs = [_get(bank, "hanvisning", o) for o in values.get("hanvisning") or [] if o != "ingen"]
+    if any(refs):
+        sentences.append(f"Hänvisad till {join_sv(refs)}.")
+    return " ".join(s.strip() for s in sentences if s.strip())
