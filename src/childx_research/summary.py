@@ -19,6 +19,20 @@ def join_sv(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " och " + items[-1]
 
 
+def _share_prefix(phrases: list[str]) -> list[str]:
+    """'har utsatts för a', 'har utsatts för b' -> 'har utsatts för a', 'b' (reads as Swedish)."""
+    out: list[str] = []
+    prev: list[str] = []
+    for p in [p for p in phrases if p]:
+        words = p.split()
+        k = 0
+        while k < min(len(words), len(prev)) - 1 and words[k] == prev[k]:
+            k += 1
+        out.append(" ".join(words[k:]) if k >= 2 else p)
+        prev = words
+    return out
+
+
 def _get(bank: dict[str, Any], field: str, key: str) -> str:
     return (bank.get(field) or {}).get(key) or ""
 
@@ -37,7 +51,7 @@ def summarise(values: dict[str, Any], bank: dict[str, Any] | None = None) -> str
         v = values.get(field) or []
         return [_get(bank, field, o) for o in ([v] if isinstance(v, str) else v)]
 
-    what = join_sv(many("utsatthet"))
+    what = join_sv(_share_prefix(many("utsatthet")))
     who = join_sv(many("forovare"))
     first = subject
     if what:

@@ -290,7 +290,9 @@ class Writer:
         for msg in opening:
             segs += msg
         segs.append(Segment("\n\n"))
-        sentences = [t.segments for unit in parts for t in unit] + [t.segments for t in seeker_risk]
+        # a mail holds only the help-seeker's words (the worker's questions belong to chats)
+        sentences = [t.segments for unit in parts for t in unit if t.role == "stodsokande"]
+        sentences += [t.segments for t in seeker_risk]
         for i, s in enumerate(sentences):
             segs += s
             segs.append(Segment("\n\n" if rng.random() < 0.3 else " "))

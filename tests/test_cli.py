@@ -1,0 +1,95 @@
+"""The command line contract: one-line errors for bad input, `python -m` works, demo runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from childx_research.cli import app
+
+runner = CliRunner()
+
+
+def _one_line_error(res, *needles):
+    assert res.exit_code == 2, res.output
+    lines = [l for l in res.output.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("childx: error: "), res.output
+    for n in needles:
+        assert n in lines[0]
+
+
+@pytest.fixture()
+def bad_files(tmp_path):
+    good = {"id": "c-1", "messages": [{"role": "stodsokande", "text": "hej"}]}
+    files = {
+        "invalid_json": "{\"id\": \"c-1\",\n",
+        "missing_messages": json.dumps({"id": "c-1"}) + "\n",
+        "wrong_role": json.dumps({"id": "c-1", "messages": [{"role": "x", "text": "hej"}]}) + "\n",
+        "duplicate_id": (json.dumps(good) + "\n") * 2,
+    }
+    out = {}
+    for name, text in files.items():
+        p = tmp_path / f"{name}.jsonl"
+        p.write_text(text, encoding="utf-8")
+        out[name] = p
+    return out
+
+
+@pytest.mark.parametrize("name, needle", [
+    ("invalid_json", ":1: invalid JSON"),
+    ("missing_messages", ":1: messages: missing key"),
+    ("wrong_role", ":1: messages.0.role"),
+    ("duplicate_id", ":2: id: duplicate id 'c-1'"),
+])
+def test_validate_conversations_bad_input(bad_files, name, needle):
+    _one_line_error(runner.invoke(app, ["validate", str(bad_files[name]), "--kind", "conversations"]),
+                    str(bad_files[name]), needle)
+
+
+def test_validate_missing_file_and_bad_form(tmp_path):
+    _one_line_error(runner.invoke(app, ["validate", str(tmp_path / "nope.jsonl")]), "file not found")
+    bad_form = tmp_path / "f.yaml"
+    bad_form.write_text("id: x\n", encoding="utf-8")
+    _one_line_error(runner.invoke(app, ["validate", str(tmp_path / "nope.jsonl"), "--form", str(bad_form)]),
+                    str(bad_form), "fields")
+
+
+def test_dataset_bad_input_does_not_touch_output(bad_files, tmp_path):
+    out = tmp_path / "ds"
+    out.mkdir()
+    (out / "keep.txt").write_text("old")
+    _one_line_error(runner.invoke(app, ["dataset", "--input", str(bad_files["invalid_json"]), "--out", str(out)]),
+                    "invalid JSON")
+    assert (out / "keep.txt").read_text() == "old"
+
+
+def test_generate_validate_dataset_round_trip(tmp_path):
+    assert runner.invoke(app, ["generate", "--n", "60", "--seed", "4", "--out", str(tmp_path / "g")]).exit_code == 0
+    res = runner.invoke(app, ["validate", str(tmp_path / "g" / "contacts.jsonl")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["validate", str(tmp_path / "g" / "gold_forms.jsonl"), "--kind", "forms"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["dataset", "--input", str(tmp_path / "g" / "contacts.jsonl"), "--out", str(tmp_path / "ds")])
+    assert res.exit_code == 0, res.output
+    from childx_research.datasets_io import load_dataset_dict
+
+    dd = load_dataset_dict(tmp_path / "ds")
+    assert sum(len(v) for v in dd.values()) == 60
+    assert sorted(p.name for p in (tmp_path / "ds" / "parquet").iterdir()) == ["test.parquet", "train.parquet", "validation.parquet"]
+
+
+def test_python_dash_m_entry_point():
+    res = subprocess.run([sys.executable, "-m", "childx_research", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "generate" in res.stdout
+
+
+@pytest.mark.slow
+def test_demo_runs_on_small_data(tmp_path):
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--n", "200"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "demo" / "generated" / "contacts.jsonl").exists()
+    assert (tmp_path / "demo" / "dataset" / "arrow").exists()
