@@ -140,9 +140,9 @@ def plot_lengths(lengths: pd.DataFrame):
     axes[0].set_title("Chattar: antal meddelanden")
     axes[0].set_xlabel("Meddelanden per chatt")
     axes[0].set_ylabel("Antal chattar")
-    sns.boxplot(lengths, x="tecken", y="kanal", ax=axes[1], log_scale=True)
+    sns.boxplot(lengths, x="tecken", y="kanal", ax=axes[1])
     axes[1].set_title("Längd i tecken per kontakt")
-    axes[1].set_xlabel("Tecken (logaritmisk skala)")
+    axes[1].set_xlabel("Tecken per kontakt")
     axes[1].set_ylabel("")
     fig.tight_layout()
     return fig
