@@ -92,6 +92,11 @@ def sample_story(rng: Random, cfg: dict[str, Any], form, day: date, trends: list
         if gold["polisanmalan"] == "ja" and "ingen" in gold["berattat_for"]:
             gold["polisanmalan"] = "nej"
 
+    if gold["polisanmalan"] == "ja" and "polis" not in gold["berattat_for"]:
+        # a report means the police were told
+        told = [o for o in gold["berattat_for"] if o not in ("ingen", "ej_angivet")] + ["polis"]
+        gold["berattat_for"] = sorted(told, key=opt["berattat_for"].index)
+
     m = lab["maende"]
     if vague or rng.random() < m["ej_angivet"]:
         gold["maende"] = ["ej_angivet"]

@@ -37,7 +37,7 @@ SCHOOL_STEMS = (
     "Skogs", "Malm", "Bäck", "Dal", "Ängs", "Furu", "Lärk", "Hälle", "Kyrk", "Torps", "Hammar",
     "Lövs", "Bro", "Vik", "Näs", "Ås", "Rönnings", "Mos", "Ljung", "Fors", "Ekeby", "Hedens",
 )
-SCHOOL_SUFFIXES = ("skolan", "skolan", "skolan", "gymnasiet", "gårdsskolan", "dalsskolan", "bergsskolan")
+SCHOOL_SUFFIXES = ("skolan", "skolan", "skolan", "gårdsskolan", "dalsskolan", "bergsskolan", "skolan")
 CLUB_FORMS = ("IFK {ort}", "{ort}s IF", "{ort} FF", "{ort} BK", "{ort}s Ridklubb", "{ort} Basket",
               "{ort}s Simsällskap", "IK {stem}", "{ort} Innebandy", "{ort}s Gymnastikförening")
 SHOP_FORMS = ("ICA Kvantum {ort}", "ICA Nära {stem}", "Coop {ort}", "Willys {ort}", "Max i {ort}",
@@ -131,14 +131,22 @@ class PiiFactory:
         return self._recurring("district", lambda: self.rng.choice(DISTRICTS), 0.7)
 
     def school(self) -> str:
+        # the school's kind follows the seeker's age: a 13-year-old is not at a gymnasium
+        upper = self.seeker_age >= 16
+
         def make() -> str:
             r = self.rng.random()
-            if r < 0.7:
-                stem = self.rng.choice(SCHOOL_STEMS)
-                return f"{stem}{self.rng.choice(SCHOOL_SUFFIXES)}"
+            stem = self.rng.choice(SCHOOL_STEMS)
+            side = self.rng.choice(("Norra", "Södra", "Västra", "Östra"))
+            if upper:
+                if r < 0.5:
+                    return f"{stem}gymnasiet"
+                if r < 0.75:
+                    return f"{self.town()}s gymnasium"
+                return self.rng.choice((f"{side} gymnasiet", f"{stem}skolans gymnasium", f"{stem} gymnasium"))
             if r < 0.85:
-                return f"{self.town()}s gymnasium"
-            return f"{self.rng.choice(('Norra', 'Södra', 'Västra', 'Östra'))} {self.rng.choice(('gymnasiet', 'skolan', 'Real'))}"
+                return f"{stem}{self.rng.choice(SCHOOL_SUFFIXES)}"
+            return f"{side} {self.rng.choice(('skolan', 'Real'))}"
         return self._recurring("school", make, 0.8)
 
     def workplace(self) -> str:

@@ -17,12 +17,12 @@ SLANG = {
     "och": ("o", "å", "och"), "jag": ("ja", "jag", "jag"), "det": ("de", "det"), "är": ("e", "ä", "är"),
     "inte": ("int", "inte", "inge"), "mig": ("mej", "mig"), "dig": ("dej", "dig"), "sig": ("sej", "sig"),
     "också": ("oxå", "också"), "något": ("nåt", "nånting"), "någon": ("nån",), "några": ("nåra", "några"),
-    "vad": ("va", "vad"), "med": ("me", "med"), "bara": ("ba", "bara"), "själv": ("sj\u00e4lv", "själv"),
+    "vad": ("va", "vad"), "med": ("me", "med"), "bara": ("ba", "bara"),
     "säger": ("sär", "säger"), "sedan": ("sen",), "vet inte": ("vet int", "vetej", "vet inte"),
     "jättemycket": ("sjukt mycket", "jättemycket"), "väldigt": ("sjukt", "väldigt", "typ jätte"),
     "förstår": ("fattar", "förstår"), "mamma": ("mamma", "morsan"), "pappa": ("pappa", "farsan"),
     "okej": ("ok", "oki", "okej"), "kanske": ("kanske", "kanske typ"), "dem": ("dom",), "de": ("dom", "de"),
-    "honom": ("han", "honom"), "ingen": ("ingen", "ingen alls"), "alltså": ("asså", "alltså", "aa"),
+    "honom": ("han", "honom"), "alltså": ("asså", "alltså", "aa"),
 }
 _SLANG_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, SLANG), key=len, reverse=True)) + r")\b",
                        re.IGNORECASE)
