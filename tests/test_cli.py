@@ -55,7 +55,7 @@ def test_validate_missing_file_and_bad_form(tmp_path):
     bad_form = tmp_path / "f.yaml"
     bad_form.write_text("id: x\n", encoding="utf-8")
     _one_line_error(runner.invoke(app, ["validate", str(tmp_path / "nope.jsonl"), "--form", str(bad_form)]),
-                    str(bad_form), "fields")
+                    str(bad_form), "title: missing key")
 
 
 def test_dataset_bad_input_does_not_touch_output(bad_files, tmp_path):

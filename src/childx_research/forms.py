@@ -191,7 +191,8 @@ def load_form(path_or_id: str | Path | None = None) -> Form:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = _describe_loc(data, err["loc"])
-        raise InputError(err["msg"].removeprefix("Value error, "), path=path, key=loc) from None
+        msg = "missing key" if err["type"] == "missing" else err["msg"].removeprefix("Value error, ")
+        raise InputError(msg, path=path, key=loc) from None
 
 
 def resolve_form_path(path_or_id: str | Path | None) -> Path:

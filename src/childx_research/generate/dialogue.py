@@ -293,8 +293,10 @@ class Writer:
         # a mail holds only the help-seeker's words (the worker's questions belong to chats)
         sentences = [t.segments for unit in parts for t in unit if t.role == "stodsokande"]
         sentences += [t.segments for t in seeker_risk]
-        for i, s in enumerate(sentences):
+        for s in sentences:
             segs += s
+            if s and s[-1].label is None and s[-1].text.rstrip()[-1:].isalnum():
+                segs.append(Segment("."))  # a chat-style phrase ends a sentence in a mail
             segs.append(Segment("\n\n" if rng.random() < 0.3 else " "))
         for msg in self.phrase(M["closings"]):
             segs += msg
