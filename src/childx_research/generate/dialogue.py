@@ -191,12 +191,24 @@ class Writer:
             turns += self.seeker(self.S["inte_akut"])
         return turns
 
+    def _combined(self, *lists: list[str]) -> list[Turn]:
+        segs: list[Segment] = []
+        for templates in lists:
+            for msg in self.phrase(templates):
+                if segs:
+                    segs.append(Segment(" "))
+                segs += msg
+        return [Turn("stodperson", segs)] if segs else []
+
     def _referrals(self) -> list[Turn]:
         W = self.W
         turns: list[Turn] = []
         for o in self.s.gold["hanvisning"]:
             if o != "ingen":
-                turns += self.worker(W["hanvisning"][o])
+                if self.rng.random() < 0.3:
+                    turns += self._combined(W["hanvisning"][o], W["open_questions"])
+                else:
+                    turns += self.worker(W["hanvisning"][o])
         return turns
 
     # --- chat ---------------------------------------------------------------------------
@@ -216,7 +228,7 @@ class Writer:
             optional.append(self.seeker(S["english_fillers"]))
         if rng.random() < 0.3:
             optional.append(self.seeker(S["downplaying"]))
-        for _ in range(rng.choice((0, 1, 1, 2))):
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3))):
             optional.append(self.seeker(S["pii_asides"]))
         optional += self._negation_units()
 
@@ -230,7 +242,11 @@ class Writer:
         turns: list[Turn] = list(opening)
         for unit in units:
             turns += unit
-            if rng.random() < 0.45:
+            r = rng.random()
+            if r < 0.25:
+                # like real workers: validation and a question in one message
+                turns += self._combined(W["validation"], W["open_questions"])
+            elif r < 0.5:
                 turns += self.worker(W["validation"] if rng.random() < 0.5 else W["open_questions"])
         turns += self._risk_units()
         turns += self._referrals()
@@ -272,7 +288,7 @@ class Writer:
         core, other = self._option_units()
         parts: list[list[Turn]] = [self.seeker(S["hesitation"])] if rng.random() < 0.3 else []
         fill = [self.seeker(M["rambling"]) for _ in range(rng.randint(1, 5))]
-        extras = [self.seeker(S["pii_asides"]) for _ in range(rng.choice((0, 1, 1, 2)))]
+        extras = [self.seeker(S["pii_asides"]) for _ in range(rng.choice((0, 1, 1, 2, 2, 3)))]
         extras += self._negation_units()
         if rng.random() < 0.2:
             extras.append(self.seeker(S["downplaying"]))
