@@ -125,7 +125,7 @@ class WeeklyPanel:
     series: list[tuple[str, str]]
     groups: list[str | None]     # [None] for all contacts, else organisation names
     counts: np.ndarray           # int, groups x series x weeks
-    totals: np.ndarray           # int, groups x weeks (contacts, not options)
+    totals: np.ndarray | None    # int, groups x weeks (contacts, not options); None if unknown
 
     @property
     def by(self) -> str | None:

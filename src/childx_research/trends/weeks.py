@@ -47,7 +47,9 @@ def parse_as_of(value: str | date | datetime | None) -> date | None:
     try:
         return local_date(datetime.fromisoformat(text))
     except ValueError:
-        raise ValueError(f"as_of: not an ISO 8601 date: {value!r}") from None
+        from ..errors import InputError
+
+        raise InputError(f"not an ISO 8601 date: {value!r}", key="as_of") from None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,119 @@
+"""Run the detectors over every series of a weekly panel.
+
+Every complete week with enough history is evaluated by the improved Farrington method
+(or, with fewer than two years of history, the short-history baseline) and by the
+slow-rise CUSUM. Incomplete weeks are never evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .counts import WeeklyPanel
+from .cusum import METHOD_CUSUM, CusumParams, cusum_series
+from .farrington import METHOD_FARRINGTON, METHOD_SHORT, FarringtonParams, design_for, evaluate_week
+
+ALERT_COLUMNS = ["field", "option", "week_start", "observed", "expected", "upper_bound", "score", "method"]
+BASELINE_COLUMNS = ["field", "option", "week_start", "observed", "expected", "upper_bound", "phi",
+                    "score", "trend", "method", "cusum", "cusum_upper_bound"]
+
+METHOD_LABELS_SV = {
+    METHOD_FARRINGTON: "Plötslig ökning (Farrington)",
+    METHOD_SHORT: "Plötslig ökning (kort historik)",
+    METHOD_CUSUM: "Långsam ökning (CUSUM)",
+}
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    farrington: FarringtonParams = field(default_factory=FarringtonParams)
+    cusum: CusumParams = field(default_factory=CusumParams)
+
+
+@dataclass
+class Detection:
+    alerts: pd.DataFrame
+    baseline: pd.DataFrame
+    notes: list[str]
+    methods_used: dict[str, int]
+
+
+def detect(panel: WeeklyPanel, params: DetectorParams = DetectorParams()) -> Detection:
+    grid = panel.grid
+    weeks = grid.weeks
+    fp = params.farrington
+    designs = [design_for(weeks, t, fp) if t <= grid.last_complete else None for t in range(grid.n)]
+    evaluable = np.array([d is not None for d in designs])
+    week_iso = [w.isoformat() for w in weeks]
+
+    alert_rows: list[tuple] = []
+    base_cols: dict[str, list] = {c: [] for c in BASELINE_COLUMNS}
+    org_col: list = []
+    methods_used: dict[str, int] = {}
+    for g, group in enumerate(panel.groups):
+        for s, (fkey, okey) in enumerate(panel.series):
+            y = panel.counts[g, s]
+            tot = None if panel.totals is None or not fp.population_offset else panel.totals[g]
+            res = [evaluate_week(y, d, fp, tot) if d is not None else None for d in designs]
+            cus = cusum_series(y, weeks, grid.last_complete, params.cusum, tot)
+            for t, r in enumerate(res):
+                if r is None or not r.evaluated:
+                    continue
+                methods_used[r.method] = methods_used.get(r.method, 0) + 1
+                org_col.append(group)
+                base_cols["field"].append(fkey)
+                base_cols["option"].append(okey)
+                base_cols["week_start"].append(week_iso[t])
+                base_cols["observed"].append(int(y[t]))
+                base_cols["expected"].append(r.expected)
+                base_cols["upper_bound"].append(r.upper)
+                base_cols["phi"].append(r.phi)
+                base_cols["score"].append(r.score)
+                base_cols["trend"].append(r.trend)
+                base_cols["method"].append(r.method)
+                base_cols["cusum"].append(cus[t].s)
+                base_cols["cusum_upper_bound"].append(cus[t].upper)
+                if r.alarm:
+                    alert_rows.append((group, fkey, okey, week_iso[t], int(y[t]), r.expected, r.upper,
+                                       r.score, r.method))
+                c = cus[t]
+                if c.alarm:
+                    alert_rows.append((group, fkey, okey, week_iso[t], int(y[t]), c.expected, c.upper,
+                                       c.score, METHOD_CUSUM))
+    by = panel.by
+    alerts = pd.DataFrame(alert_rows, columns=["organisation"] + ALERT_COLUMNS)
+    baseline = pd.DataFrame(base_cols)
+    baseline.insert(0, "organisation", org_col)
+    keys = ["field", "option", "week_start", "method"]
+    if by:
+        keys = ["organisation"] + keys
+    else:
+        alerts = alerts.drop(columns="organisation")
+        baseline = baseline.drop(columns="organisation")
+    alerts = alerts.sort_values(keys, kind="stable").reset_index(drop=True)
+    baseline = baseline.sort_values(keys[:-1], kind="stable").reset_index(drop=True)
+    return Detection(alerts=alerts, baseline=baseline, notes=_notes(panel, designs, fp),
+                     methods_used=methods_used)
+
+
+def _notes(panel: WeeklyPanel, designs, fp: FarringtonParams) -> list[str]:
+    grid = panel.grid
+    notes: list[str] = []
+    if not grid.last_week_complete:
+        notes.append(
+            f"Veckan som börjar {grid.weeks[-1].isoformat()} är inte komplett (data till och med "
+            f"{grid.as_of.isoformat()}); den räknas men larmas inte.")
+    short = [t for t, d in enumerate(designs) if d is not None and d.method == METHOD_SHORT]
+    if short:
+        notes.append(
+            f"Mindre än {fp.min_years} års historik t.o.m. veckan {grid.weeks[short[-1]].isoformat()}: "
+            f"för {len(short)} veckor används en enklare baslinje ({METHOD_SHORT}: den vanliga nivån – med "
+            f"veckans antal kontakter kända, den vanliga andelen av dem – under upp till {fp.short_window} "
+            f"veckor före, utan säsong och trend). Säsongsvariation i andelarna kan då ge larm.")
+    none = [t for t, d in enumerate(designs) if d is None and t <= grid.last_complete]
+    if none:
+        notes.append(f"{len(none)} veckor i början har för kort historik för att bedömas alls.")
+    return notes

@@ -1,0 +1,256 @@
+"""Trends: weekly counts from any form, and the detectors on series where the answer is known."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from scipy import stats
+from trends_helpers import records_from_weekly, tiny_form
+
+from childx_research.errors import InputError
+from childx_research.trends import (ALERT_COLUMNS, DetectorParams, analyse, contact_table, counts_frame, detect,
+                                    load_dated_records, run_trends, series_keys, weekly_panel)
+from childx_research.trends.farrington import (METHOD_FARRINGTON, METHOD_SHORT, FarringtonParams, blocks,
+                                               design_for, evaluate_week)
+from childx_research.trends.synthetic import grid_for, panel_from_arrays
+
+WEEKS = 157  # three years and a week
+
+
+def flat(n=WEEKS, level=10):
+    return np.full(n, level)
+
+
+def alerts_at(det, t, grid=None, method=None):
+    weeks = (grid or det_grid).weeks
+    a = det.alerts
+    a = a[a.week_start == weeks[t].isoformat()]
+    return a if method is None else a[a.method == method]
+
+
+det_grid = grid_for(WEEKS)
+
+
+# --- counts ------------------------------------------------------------------------------------
+
+
+def test_series_come_from_the_form():
+    form = tiny_form()
+    assert series_keys(form) == [("grupp", "yngre"), ("grupp", "aldre"), ("grupp", "okand"), ("kon", "tjej"),
+                                 ("kon", "kille"), ("typ", "natet"), ("typ", "hemma"), ("typ", "skolan"),
+                                 ("typ", "ingen")]
+
+
+def test_weekly_counts_every_option_every_week_zeros_included(tmp_path):
+    form = tiny_form()
+    recs = records_from_weekly([3, 0, 2, 5])
+    paths = run_trends(recs, form, tmp_path)
+    with open(paths["weekly_counts"], encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["field", "option", "week_start", "count"]
+    assert len(rows) == len(series_keys(form)) * 4
+    natet = [int(r["count"]) for r in rows if (r["field"], r["option"]) == ("typ", "natet")]
+    assert natet == [3, 0, 2, 5]
+    hemma = [int(r["count"]) for r in rows if r["option"] == "hemma"]
+    assert hemma == [0, 0, 0, 0]
+    keys = [(r["field"], r["option"], r["week_start"]) for r in rows]
+    assert keys == sorted(keys)
+    assert rows[0]["week_start"] == "2022-01-03"  # a Monday
+    with open(paths["alerts"], encoding="utf-8") as fh:
+        assert next(csv.reader(fh)) == ALERT_COLUMNS
+
+
+def test_by_organisation_adds_a_leading_column(tmp_path):
+    recs = records_from_weekly([4, 6, 2], orgs=("a", "b"))
+    paths = run_trends(recs, tiny_form(), tmp_path, by="organisation")
+    with open(paths["weekly_counts"], encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["organisation", "field", "option", "week_start", "count"]
+    by_org = {}
+    for r in rows:
+        if r["option"] == "natet":
+            by_org.setdefault(r["organisation"], []).append(int(r["count"]))
+    assert np.add(by_org["a"], by_org["b"]).tolist() == [4, 6, 2]
+    with open(paths["alerts"], encoding="utf-8") as fh:
+        assert next(csv.reader(fh)) == ["organisation"] + ALERT_COLUMNS
+
+
+def test_missing_started_at_names_file_and_line(tmp_path):
+    recs = records_from_weekly([2, 2])
+    del recs[2]["started_at"]
+    path = tmp_path / "forms.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in recs[:2]) + "\n\n" + "\n".join(json.dumps(r) for r in recs[2:]) + "\n")
+    with pytest.raises(InputError) as err:
+        load_dated_records(path, tiny_form())
+    assert str(err.value).startswith(f"{path}:4: started_at: missing started_at")
+
+
+def test_records_after_as_of_are_left_out():
+    recs = records_from_weekly([2, 2, 2, 2])
+    table = contact_table(recs, tiny_form(), as_of="2022-01-16")
+    assert table.grid.n == 2 and table.dropped_after_as_of == 4 and table.grid.last_week_complete
+
+
+# --- Farrington -----------------------------------------------------------------------------------
+
+
+def test_blocks_match_r_surveillance_layout():
+    weeks = grid_for(200).weeks
+    t = 150
+    vec = blocks(weeks, t, b=2, w=3, p=10)
+    # windows of 7 weeks around t-52 and t-104 (and the current window) are level 10
+    for ref in (t - 52, t - 104):
+        assert (vec[ref - 3: ref + 4] == 10).all()
+    # between two windows: 45 weeks cut into 9 blocks of 5, levels 1..9 in order
+    gap = vec[t - 52 + 4: t - 3]
+    assert gap.size == 45 and [int(x) for x in gap[::5]] == list(range(1, 10))
+    assert (np.bincount(gap)[1:] == 5).all()
+    d = design_for(weeks, t, FarringtonParams())
+    assert d.method == METHOD_FARRINGTON and d.b == 2
+    assert d.rows.max() == t - 27  # the last 26 weeks (and t) are left out
+    assert d.rows.min() == t - 104 - 3
+
+
+def test_hand_checkable_threshold():
+    """A constant 10 a week: expected 10, phi 1, threshold the 99.5 % Poisson quantile."""
+    y = flat()
+    t = 140
+    d = design_for(grid_for(WEEKS).weeks, t, FarringtonParams())
+    r = evaluate_week(y, d, FarringtonParams())
+    assert r.expected == pytest.approx(10.0, rel=1e-6)
+    assert r.phi == 1.0
+    assert r.upper == stats.poisson.ppf(0.995, 10.0) == 19
+    y2 = y.copy()
+    y2[t] = 19
+    assert not evaluate_week(y2, d, FarringtonParams()).alarm
+    y2[t] = 20
+    assert evaluate_week(y2, d, FarringtonParams()).alarm
+
+
+def test_flat_series_raises_nothing():
+    det = detect(panel_from_arrays([flat(), flat(level=3), flat(level=0)]))
+    assert det.alerts.empty
+    assert {METHOD_FARRINGTON, METHOD_SHORT} <= set(det.baseline.method)
+
+
+def test_tripled_week_is_flagged():
+    y = flat()
+    y[140] = 30
+    det = detect(panel_from_arrays([y]))
+    hit = alerts_at(det, 140, method=METHOD_FARRINGTON)
+    assert len(hit) == 1
+    assert hit.observed.iloc[0] == 30 and hit.expected.iloc[0] == pytest.approx(10, rel=0.01)
+    assert hit.score.iloc[0] > 1
+    # no other week of the series is flagged by Farrington
+    assert (det.alerts.method == METHOD_FARRINGTON).sum() == 1
+
+
+def test_past_outbreak_is_down_weighted():
+    """An outbreak in last year's comparable weeks barely moves this year's baseline."""
+    y = np.random.default_rng(0).poisson(10, WEEKS)
+    y[140 - 52 - 1: 140 - 52 + 2] = 60
+    d = design_for(grid_for(WEEKS).weeks, 140, FarringtonParams())
+    with_rw = evaluate_week(y, d, FarringtonParams()).expected
+    without = evaluate_week(y, d, FarringtonParams(reweight=False)).expected
+    assert with_rw < 14 < without
+
+
+def test_zero_baseline_new_option():
+    """Nothing ever seen: 5+ cases in 4 weeks alarm; fewer do not (limit54)."""
+    y = np.zeros(WEEKS, dtype=int)
+    y[140] = 4
+    assert detect(panel_from_arrays([y])).alerts.empty
+    y[140] = 6
+    det = detect(panel_from_arrays([y]))
+    hit = alerts_at(det, 140, method=METHOD_FARRINGTON)
+    assert len(hit) == 1 and hit.expected.iloc[0] == 0 and np.isfinite(hit.score.iloc[0])
+
+
+def test_short_history_uses_fallback_with_a_note():
+    y = flat(60)
+    y[50] = 30
+    det = detect(panel_from_arrays([y]))
+    assert set(det.baseline.method) == {METHOD_SHORT}
+    assert len(alerts_at(det, 50, grid=grid_for(60), method=METHOD_SHORT)) == 1
+    assert any("historik" in n and METHOD_SHORT in n for n in det.notes)
+
+
+def test_population_offset_follows_the_volume():
+    """With the week's contacts as offset, a busy week with the usual share raises nothing,
+    and a doubled share in an ordinary week is flagged."""
+    totals = np.full(WEEKS, 100)
+    y = np.full(WEEKS, 10)
+    totals[140], y[140] = 300, 30         # three times the contacts, the same share
+    totals[145], y[145] = 100, 25         # the usual contacts, 2.5 times the share
+    det = detect(panel_from_arrays([y], totals=totals))
+    assert alerts_at(det, 140).empty
+    assert len(alerts_at(det, 145, method=METHOD_FARRINGTON)) == 1
+    no_offset = detect(panel_from_arrays([y], totals=totals),
+                       DetectorParams(farrington=FarringtonParams(population_offset=False)))
+    assert len(alerts_at(no_offset, 140, method=METHOD_FARRINGTON)) == 1
+
+
+# --- slow rises -------------------------------------------------------------------------------
+
+
+def test_slow_ramp_flagged_by_trend_detector_within_8_weeks():
+    start = 120
+    y = np.full(WEEKS, 20.0)
+    ramp = np.arange(WEEKS) - start
+    y[start:] = 20 * (1 + np.minimum(ramp[start:], 12) / 12)       # doubles over 12 weeks
+    y = np.round(y).astype(int)
+    det = detect(panel_from_arrays([y]))
+    cus = det.alerts[det.alerts.method == "cusum_slow_rise"]
+    first = min(det_grid.weeks.index(date.fromisoformat(w)) for w in cus.week_start)
+    assert start <= first < start + 8
+    # Farrington alone does not see it in those weeks (that is why the CUSUM exists)
+    far = det.alerts[det.alerts.method == METHOD_FARRINGTON]
+    assert all(det_grid.weeks.index(date.fromisoformat(w)) >= first for w in far.week_start)
+
+
+def test_cusum_columns_describe_its_own_baseline():
+    y = np.full(WEEKS, 20)
+    y[130:] = 30
+    det = detect(panel_from_arrays([y]))
+    cus = det.alerts[det.alerts.method == "cusum_slow_rise"].iloc[0]
+    assert cus.observed > cus.upper_bound and cus.score > 1
+    assert cus.expected == pytest.approx(20, rel=0.05)
+
+
+# --- incomplete weeks -------------------------------------------------------------------------
+
+
+def test_incomplete_last_week_is_never_alerted():
+    y = flat()
+    y[-1] = 60
+    det = detect(panel_from_arrays([y], complete=False))
+    assert alerts_at(det, WEEKS - 1).empty
+    assert det.baseline.week_start.max() == det_grid.weeks[WEEKS - 2].isoformat()
+    assert any("inte komplett" in n for n in det.notes)
+    complete = detect(panel_from_arrays([y], complete=True))
+    assert len(alerts_at(complete, WEEKS - 1, method=METHOD_FARRINGTON)) == 1
+
+
+def test_completeness_inferred_from_the_last_contact():
+    weekly = [5] * 30
+    weekly[-1] = 20
+    wed = records_from_weekly(weekly, last_day=2)    # last contact on a Wednesday
+    res = analyse(wed, tiny_form())
+    assert not res.grid.last_week_complete
+    last = res.grid.weeks[-1].isoformat()
+    assert last not in set(res.alerts.week_start) and last not in set(res.baseline.week_start)
+    # the same data with as_of on that Sunday: the week is complete and evaluated
+    sunday = (res.grid.weeks[-1] + timedelta(days=6)).isoformat()
+    res2 = analyse(wed, tiny_form(), as_of=sunday)
+    assert res2.grid.last_week_complete and last in set(res2.baseline.week_start)
+
+
+def test_counts_frame_round_trip_through_the_panel():
+    recs = records_from_weekly([1, 2, 3])
+    table = contact_table(recs, tiny_form())
+    df = counts_frame(weekly_panel(table))
+    assert df["count"].sum() == table.indicators.sum()
