@@ -117,6 +117,67 @@ def dataset(
     console.print(f"[green]✓[/] {out}: " + ", ".join(f"{k} {len(v)}" for k, v in dd.items()))
 
 
+# --- trends -----------------------------------------------------------------------------
+AsOfOpt = Annotated[Optional[str], typer.Option(
+    "--as-of", help="Data are complete up to this date (default: the last contact's date). "
+                    "A week is only assessed once the data reach its Sunday.")]
+
+
+@app.command()
+@friendly_errors
+def trends(
+    input: Annotated[Path, typer.Option("--input", help="Form records JSONL with started_at (contacts work too).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    by: Annotated[Optional[str], typer.Option("--by", help="Split the series: organisation.")] = None,
+    form: FormOpt = None,
+    as_of: AsOfOpt = None,
+    charts: Annotated[bool, typer.Option("--charts/--no-charts", help="Also draw the alert charts.")] = True,
+) -> None:
+    """Weekly counts for every option of every field, and alerts on sudden and slow rises."""
+    from .forms import load_form
+    from .trends import analyse, load_dated_records, write_outputs
+
+    f = load_form(form)
+    result = analyse(load_dated_records(input, f), f, by=by, as_of=as_of)
+    paths = write_outputs(result, out)
+    if charts:
+        from .report import trend_charts
+
+        paths.update({p.stem: p for p in trend_charts(result, f, out / "charts")})
+    for note in result.notes:
+        print(f"childx: note: {note}", file=sys.stderr)
+    console.print(f"[green]✓[/] {result.table.n} contacts, {result.grid.n} weeks, "
+                  f"{len(result.alerts)} alerts ({', '.join(f'{k} {v}' for k, v in result.summary()['alerts_by_method'].items()) or 'none'})")
+    for name, path in paths.items():
+        console.print(f"[green]✓[/] {name}: {path}")
+
+
+# --- report -----------------------------------------------------------------------------
+@app.command()
+@friendly_errors
+def report(
+    forms: Annotated[Path, typer.Option("--forms", help="Form records JSONL with started_at (contacts work too).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for the report.")],
+    conversations: Annotated[Optional[Path], typer.Option(
+        "--conversations", help="Anonymised conversations JSONL, for emerging words and phrases.")] = None,
+    form: FormOpt = None,
+    config: Annotated[Optional[Path], typer.Option(
+        "--config", help="Report settings YAML (default: report/config/<form id>.yaml).")] = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Publication-ready figures (PNG, SVG, CSV) and one self-contained HTML report."""
+    from .forms import load_form
+    from .records import read_conversations
+    from .report import build_report
+    from .trends import load_dated_records
+
+    f = load_form(form)
+    records = load_dated_records(forms, f)
+    convs = read_conversations(conversations) if conversations is not None else None
+    html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of)
+    console.print(f"[green]✓[/] report: {html}")
+
+
 # --- demo -------------------------------------------------------------------------------
 @app.command()
 @friendly_errors
