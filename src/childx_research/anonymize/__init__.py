@@ -16,7 +16,7 @@ URL, and IDNUMMER (a personnummer-shaped number whose check digit is wrong, or a
 long ID-like number: masked, but not called a personnummer).
 
 What is deliberately *not* masked: national services and platforms (BRIS, ECPAT, Polisen,
-Socialtjänsten, 1177, 112, 114 14, UMO, Snapchat, Instagram ...; ``data/tjanster.txt``),
+Socialtjänsten, 1177, 112, 114 14, UMO, Snapchat, Instagram ...; ``wordlists/tjanster.txt``),
 service web addresses (polisen.se, 1177.se, umo.se, bris.se ...: referrals, not personal
 data; a platform's bare domain is kept, but a profile link on it is masked), "Sverige",
 and ordinary words that happen to be names ("bo", "klara", "vilja") unless a capital

@@ -9,7 +9,7 @@ Sources, all installed with the package (nothing is downloaded at run time):
   brands ("Reinfeldt", "Vällingby", "Kevin").
 * Faker's ``sv_SE`` providers: 1,000 first names with gender, 500 surnames, towns,
   street-name parts and the Swedish names of the world's countries.
-* ``data/*.txt`` in this folder, written by hand: nicknames and young people's names
+* ``wordlists/*.txt`` in this folder, written by hand: nicknames and young people's names
   (``fornamn.txt``), Swedish municipalities and city districts (``platser.txt``),
   services and platforms that are never personal data (``tjanster.txt``), and chat
   slang plus common English words (``vanliga_ord.txt``).
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "wordlists"
 
 # Gender codes used for first names: "f" flicka/kvinna, "m" pojke/man, "u" both/unknown.
 
