@@ -117,6 +117,28 @@ def dataset(
     console.print(f"[green]✓[/] {out}: " + ", ".join(f"{k} {len(v)}" for k, v in dd.items()))
 
 
+# --- anonymize --------------------------------------------------------------------------
+@app.command()
+@friendly_errors
+def anonymize(
+    input: Annotated[Path, typer.Option("--input", help="Conversations JSONL (a contacts file works too).")],
+    output: Annotated[Path, typer.Option("--output", help="Anonymised conversations JSONL.")],
+    style: Annotated[str, typer.Option("--style", help="pseudonym (realistic surrogates) | tags ([NAMN] ...)")]
+    = "pseudonym",
+    report: Annotated[Optional[Path], typer.Option(
+        "--report", help="Report JSON (counts only; default: <output stem>.report.json).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the surrogates (same seed, same bytes).")] = 0,
+) -> None:
+    """Replace personal data (names, places, schools, phone numbers, personnummer, e-mail,
+    addresses, handles, URLs) in conversations; write a report of counts per type."""
+    from .anonymize.cli import run_anonymize
+
+    result = run_anonymize(input, output, style=style, report_path=report, seed=seed)
+    console.print(f"[green]✓[/] {result['output']}: {result['conversations']} conversations, "
+                  f"{result['replacements']} replacements ({result['summary']})")
+    console.print(f"[green]✓[/] report: {result['report']}")
+
+
 # --- trends -----------------------------------------------------------------------------
 AsOfOpt = Annotated[Optional[str], typer.Option(
     "--as-of", help="Data are complete up to this date (default: the last contact's date). "
