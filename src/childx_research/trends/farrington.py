@@ -169,7 +169,7 @@ class _Fit:
 
 
 def _glm(X: np.ndarray, y: np.ndarray, var_weights: np.ndarray | None, df_extra: int,
-         offset: np.ndarray | None = None):
+         offset: np.ndarray | None = None, start: np.ndarray | None = None):
     """Quasi-Poisson fit with statsmodels; returns (beta, mu, dispersion, result) or None."""
     import statsmodels.api as sm
 
@@ -177,7 +177,7 @@ def _glm(X: np.ndarray, y: np.ndarray, var_weights: np.ndarray | None, df_extra:
         warnings.simplefilter("ignore")
         try:
             res = sm.GLM(y, X, family=sm.families.Poisson(), var_weights=var_weights, offset=offset).fit(
-                method="IRLS", maxiter=50, tol=1e-8)
+                method="IRLS", maxiter=50, tol=1e-8, start_params=start)
         except Exception:
             return None
     beta = np.asarray(res.params, dtype=float)
@@ -262,8 +262,12 @@ def _fit_flexible(design: Design, y_ref: np.ndarray, params: FarringtonParams, w
     weights = np.ones_like(y)
     if params.reweight and y.size > X.shape[1]:
         s = anscombe_residuals(y, mu, phi, _hat(X, mu, weights))
+        if not (s > params.weights_threshold).any():
+            # all weights equal 1: R refits, but the refit is this very fit
+            return _Fit(beta=beta, mu=mu, phi=phi, weights=weights, has_trend=trend,
+                        extra={"x0": x0, "y": y, "X": X, "offset": offset})
         weights = assign_weights(s, params.weights_threshold)
-        out2 = _glm(X, y, weights, dropped, offset)
+        out2 = _glm(X, y, weights, dropped, offset, start=beta)
         if out2 is not None:
             beta, mu, disp, _ = out2
             phi = max(disp, 1.0) if np.isfinite(disp) else 1.0
