@@ -399,9 +399,10 @@ def fig_organisation_contacts(rep: Report) -> None:
     month_axis(ax, (starts[-1] - starts[0]).days if len(starts) > 1 else 30)
     ax.set_xlabel(axis_label)
     ax.set_ylabel("Antal kontakter")
-    ax.legend(loc="upper left", ncols=min(4, len(names)), title="Organisation", title_fontsize=7.5)
+    handles = ax.get_legend_handles_labels()[0]
     rep.save(fig, "kontakter_per_organisation", "Per organisation", f"Antal kontakter {per} per organisation",
-             f"Antal kontakter {per} för varje organisation. {dc.EXPLANATION_SV}", pd.DataFrame(rows))
+             f"Antal kontakter {per} för varje organisation. {dc.EXPLANATION_SV}", pd.DataFrame(rows),
+             legend=handles, legend_cols=min(5, len(names)))
 
 
 def fig_cooccurrence(rep: Report, field_key: str) -> None:

@@ -113,8 +113,14 @@ def integer_axis(ax, axis: str = "y") -> None:
 
 
 def percent_axis(ax, axis: str = "y") -> None:
-    fmt = FuncFormatter(lambda v, _: f"{sv_number(v, 0)} %")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    """Percent ticks at round steps; a decimal only where a tick needs one (2,5 %)."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10], min_n_ticks=3))
+
+    def fmt(v, _):
+        return f"{sv_number(v, 0 if abs(v - round(v)) < 1e-9 else 1)} %"
+
+    target.set_major_formatter(FuncFormatter(fmt))
 
 
 def month_axis(ax, span_days: int, narrow: bool = False) -> None:
