@@ -254,3 +254,20 @@ def test_counts_frame_round_trip_through_the_panel():
     table = contact_table(recs, tiny_form())
     df = counts_frame(weekly_panel(table))
     assert df["count"].sum() == table.indicators.sum()
+
+
+def test_cusum_irls_matches_statsmodels():
+    import statsmodels.api as sm
+
+    from childx_research.trends.cusum import poisson_irls
+
+    rng = np.random.default_rng(4)
+    n = 120
+    X = np.column_stack([np.ones(n), np.sin(np.arange(n) / 8.3), np.cos(np.arange(n) / 8.3)])
+    tot = rng.integers(20, 60, n)
+    y = rng.binomial(tot, 0.2)
+    w = rng.uniform(0.5, 1.5, n)
+    beta, mu, cov = poisson_irls(X, y.astype(float), w, np.log(tot))
+    ref = sm.GLM(y, X, family=sm.families.Poisson(), var_weights=w, offset=np.log(tot)).fit()
+    assert np.allclose(beta, ref.params, atol=1e-6)
+    assert np.allclose(cov, ref.cov_params(), rtol=1e-4)
