@@ -13,6 +13,9 @@ def save_dataset_dict(dd, out: str | Path) -> Path:
     Everything is written to a temporary sibling folder first and moved into place, so
     an interrupted run never leaves a half-written dataset where a good one was.
     """
+    from datasets.utils.logging import disable_progress_bar
+
+    disable_progress_bar()  # a pipeline step, not an interactive download
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

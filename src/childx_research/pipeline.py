@@ -1,4 +1,8 @@
-"""`childx demo`: the whole pipeline on built-in synthetic data. Calls the stages, holds no logic."""
+"""`childx demo`: the whole pipeline on built-in synthetic data. Calls the stages, holds no logic.
+
+generate → validate → anonymise → dataset → trends → report. Each step prints where
+its outputs went; the run writes everything under ``out`` (default ``runs/demo``).
+"""
 
 from __future__ import annotations
 
@@ -10,46 +14,78 @@ from rich.table import Table
 
 
 def run_demo(out: Path, n: int = 3000, seed: int = 7, console: Console | None = None) -> dict[str, Path]:
+    from .anonymize import anonymize_conversations, check_anonymised
     from .datasets_io import save_dataset_dict
     from .explore import label_frequencies
     from .forms import load_form
     from .generate import generate_to_dir
-    from .records import check_unique_ids, contacts_to_dataset_dict, read_contacts
+    from .records import check_unique_ids, read_contacts, to_dataset_dict, write_json, write_jsonl
+    from .report import build_report
+    from .trends import analyse, write_outputs
 
     console = console or Console(stderr=True)
     out = Path(out)
     outputs: dict[str, Path] = {}
     form = load_form()
+    counter = iter(range(1, 100))
 
-    def step(title: str):
-        console.rule(f"[bold]{title}")
+    def step(title: str) -> float:
+        console.rule(f"[bold]{next(counter)}. {title}")
         return time.perf_counter()
 
-    t = step("1. Generera syntetiska kontakter")
+    def done(t: float, text: str) -> None:
+        console.print(f"{text} ({time.perf_counter() - t:.1f} s)")
+
+    t = step("Generera syntetiska kontakter")
     paths = generate_to_dir(n=n, seed=seed, out_dir=out / "generated")
     outputs.update({f"generated/{k}": v for k, v in paths.items()})
-    console.print(f"{n} kontakter på {time.perf_counter() - t:.1f} s")
+    done(t, f"{n} kontakter med facit, personuppgifter och injicerade trender")
 
-    t = step("2. Validera mot formuläret")
+    t = step("Validera mot formuläret")
     contacts = read_contacts(paths["contacts"], form)
     check_unique_ids(contacts, paths["contacts"])
-    console.print(f"{len(contacts)} kontakter giltiga mot {form.id} ({time.perf_counter() - t:.1f} s)")
+    done(t, f"{len(contacts)} kontakter giltiga mot {form.id}")
 
-    t = step("3. Dataset (train/validation/test)")
-    dd = contacts_to_dataset_dict(contacts, form, seed=seed)
+    t = step("Anonymisera")
+    anon, report = anonymize_conversations((c.conversation() for c in contacts), seed=seed)
+    leaks = sum(bool(check_anonymised(c)) for c in anon)
+    outputs["anonymised/conversations"] = out / "anonymised" / "conversations.jsonl"
+    outputs["anonymised/report"] = out / "anonymised" / "report.json"
+    write_jsonl(outputs["anonymised/conversations"], anon)
+    write_json(outputs["anonymised/report"], report)
+    total = report["total"]
+    done(t, "Ersatt: " + ", ".join(f"{k} {v}" for k, v in total.items() if v)
+         + f"; kontakter där detektorn fortfarande hittar något: {leaks}")
+
+    t = step("Dataset (train/validation/test) från anonymiserade samtal")
+    gold = {c.id: c.gold for c in contacts}
+    dd = to_dataset_dict(((c, gold[c.id]) for c in anon), form, seed=seed)
     outputs["dataset"] = save_dataset_dict(dd, out / "dataset")
-    console.print(", ".join(f"{k}: {len(v)}" for k, v in dd.items()) + f" ({time.perf_counter() - t:.1f} s)")
+    done(t, ", ".join(f"{k}: {len(v)}" for k, v in dd.items()))
 
-    step("4. Etikettfrekvenser")
-    freq = label_frequencies((c.gold for c in contacts), form)
-    table = Table(title=f"Andel av {len(contacts)} kontakter per alternativ", show_lines=False)
+    step("Etikettfrekvenser")
+    freq = label_frequencies(gold.values(), form)
+    table = Table(title=f"Andel av {len(contacts)} kontakter per alternativ")
     for col in ("Fält", "Alternativ", "Antal", "Andel"):
         table.add_column(col, justify="right" if col in ("Antal", "Andel") else "left")
     for row in freq.itertuples():
         table.add_row(row.fält, row.alternativ, str(row.antal), f"{row.andel:.1%}".replace("%", " %"))
     console.print(table)
 
+    t = step("Trender: veckoräkningar och larm")
+    records = [c.form_record() for c in contacts]
+    trends = analyse(records, form)
+    outputs.update({f"trends/{k}": v for k, v in write_outputs(trends, out / "trends").items()})
+    alerts = trends.alerts
+    done(t, f"{len(alerts)} larm i {alerts[['field', 'option']].drop_duplicates().shape[0]} serier"
+         if len(alerts) else "inga larm")
+
+    t = step("Rapport")
+    outputs["rapport"] = build_report(records, form, out / "rapport", conversations=anon, trends=trends)
+    done(t, f"figurer och tabeller i {out / 'rapport'}")
+
     console.rule("[bold]Klart")
     for name, path in outputs.items():
         console.print(f"  {name}: {path}")
+    console.print(f"\n[bold]Rapporten:[/] {outputs['rapport']}")
     return outputs

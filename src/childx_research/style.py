@@ -1,9 +1,12 @@
-"""One look for every chart: seaborn, a colour-blind-safe palette, Swedish number format."""
+"""The look of exploration charts in notebooks: the report's palette, notebook-sized.
+
+Published figures use ``report.style`` (A4 sizes, captions, source lines); this is its
+lighter sibling for exploring data on screen, with the same colours.
+"""
 
 from __future__ import annotations
 
-#: Okabe–Ito, safe for the common forms of colour blindness.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+from .report.style import OKABE_ITO as PALETTE  # one palette for every chart (colour-blind safe)
 
 
 def apply_style() -> None:

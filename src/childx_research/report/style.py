@@ -16,7 +16,7 @@ from typing import Iterator
 
 import matplotlib
 
-matplotlib.use("Agg")  # noqa: E402 - figures are files, never windows
+
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
