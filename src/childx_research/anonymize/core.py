@@ -156,8 +156,8 @@ def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: L
             marker = [(s, e, "\0" + lab, texts[i][s:e]) for s, e, lab in keep]
             texts[i], spans_new = _apply(texts[i], repl + marker)
             recorded[i] = [(s, e, lab.lstrip("\0")) for s, e, lab in spans_new]
-        if not changed:
-            break
+        if not changed or style == "tags":
+            break  # a tag is never detected and leaves its neighbours as they were
         # check again what was changed (a surrogate next to a leftover, a name split in two)
         touched = [i for i, rec in enumerate(recorded) if rec]
         found = [[] for _ in texts]

@@ -169,7 +169,7 @@ AT_HANDLE_RE = re.compile(rf"(?<![{_W}@.])@[{_W}_](?:[{_W}_.\-]{{0,28}}[{_W}_])?
 HANDLE_ANCHOR_RE = re.compile(rf"_|[{_L}][.\-]?\d|[{_L}]\.[{_L}]")
 _CHUNK_CHARS = set("abcdefghijklmnopqrstuvwxyzåäöéüæøABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÉÜÆØ0123456789_.-")
 DIGITS5_RE = re.compile(r"\d(?:[ \t\-./()+]{0,2}\d){4}")
-_LETTERS_DIGITS = re.compile(rf"^([{_L}]+)[.\-]?(\d{{2,}})$")
+_LETTERS_DIGITS = re.compile(rf"^([{_L}]+)[.\-]?(\d+)$")
 _NOT_HANDLE_PREFIX = {"kl", "nr", "tel", "mob", "covid", "iphone", "ps", "år", "åk", "v", "vecka",
                       "sida", "sid", "kap", "rum", "lgh", "buss", "linje", "tåg", "gate", "fifa",
                       "windows", "win", "mp", "sms", "nhl", "vm", "em", "os", "ca", "cirka", "typ",
@@ -514,8 +514,10 @@ def _is_handle_shaped(tok: str, lex: Lexicon) -> bool:
         letters, digits = m.group(1), m.group(2)
         if letters in _NOT_HANDLE_PREFIX or len(letters) < 3:
             return False
-        if letters in lex.first_gender or letters in lex.surnames:
+        if letters in lex.first_gender or letters in lex.surnames or letters in lex.first_folded:
             return True
+        if len(digits) == 1 and len(letters) < 5:
+            return False  # "mp3", "åk9", "fas3"
         return not lex.is_strong(letters) and (len(digits) >= 2 or len(letters) >= 4)
     parts = re.split(r"[.\-]", low)
     if len(parts) >= 2 and all(parts):
@@ -540,24 +542,60 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyzåäö"
 
 
 def is_typo_of_common(low: str, lex: Lexicon) -> bool:
-    """One slip of the finger away from a common word ("jga", "hna", "eler", "mitr", "ingne")."""
+    """One slip of the finger away from a common word ("jga", "hna", "eler", "mitr", "ingne").
+    Short words only count swapped or doubled letters (a short name is often one letter away
+    from some word)."""
     common = lex.common
     if low in common or low in FUNCTION_WORDS:
         return True
     n = len(low)
-    if n < 2 or n > 9:
+    if n < 2 or n > 12:
         return False
     for i in range(n):
-        if low[:i] + low[i + 1:] in common:  # one letter too many
-            return True
+        if low[:i] + low[i + 1:] in common and (n >= 5 or (i > 0 and low[i] == low[i - 1])):
+            return True  # one letter too many ("jagg")
         if i + 1 < n and low[:i] + low[i + 1] + low[i] + low[i + 2:] in common:  # swapped letters
             return True
+    if n < 5:
+        return False
+    for i in range(n):
         for c in _ALPHABET:
             if c != low[i] and low[:i] + c + low[i + 1:] in common:  # wrong letter
                 return True
     for i in range(n + 1):
         for c in _ALPHABET:
             if low[:i] + c + low[i:] in common:  # a letter missing
+                return True
+    return False
+
+
+_INFLECTIONS = ("en", "et", "na", "ar", "er", "or", "arna", "erna", "orna", "ens", "ets", "n", "t", "s", "a",
+                "de", "te", "ade", "ande", "ende")
+
+
+def _typo_of_word(low: str, lex: Lexicon) -> bool:
+    """One slip away from an ordinary word ("klassne", "polusen", "skeiv", "kommpisarna")."""
+    clean, common = lex.clean, lex.common
+
+    def word(c: str) -> bool:
+        if c in clean or c in common:
+            return True
+        for end in _INFLECTIONS:
+            if c.endswith(end) and len(c) - len(end) >= 3 and c[: -len(end)] in clean:
+                return True
+        return False
+
+    n = len(low)
+    if n < 6 or n > 16:
+        return False
+    for i in range(n):
+        if word(low[:i] + low[i + 1:]):
+            return True
+        if i + 1 < n and word(low[:i] + low[i + 1] + low[i] + low[i + 2:]):
+            return True
+    for i in range(n):
+        for c in _ALPHABET:
+            if c != low[i] and word(low[:i] + c + low[i + 1:]):
                 return True
     return False
 
@@ -578,19 +616,34 @@ def _typo_of(low: str, words: set[str]) -> bool:
 
 def _handle_word(low: str, lex: Lexicon) -> bool:
     """A lower-case word that is a name dressed up as a handle: "xxannikaxx", "natalieee",
-    "icejoachim", "sthlmaaron", "lillamatti"."""
-    if _DECORATED.match(low):
+    "icejoachim", "sthlmaaron", "hockeyaxel", "theingegard"."""
+    names = lex.first_folded
+    if _DECORATED.match(low) or low.startswith("xx") or low.endswith("xx"):
         core = re.sub(r"^x{2,}|x{2,}$", "", low)
         core = re.sub(r"([a-zåäö])\1{2,}", r"\1", core)
-        if core in lex.first_gender or core in lex.surnames or core + core[-1] in lex.first_gender or \
-                low.startswith("xx"):
+        if low.startswith("xx") and low.endswith("xx"):
             return True
+        if core in names or core + core[-1:] in names or core in lex.surnames or core in lex.first_gender \
+                or core + core[-1:] in lex.first_gender:
+            return True
+    n = len(low)
+    if n >= 5 and low[0] == "x" and low[1:] in names:
+        return True  # "xharry"
+    if n >= 7 and "-" not in low:
+        for k in range(4, n - 1):
+            if low[n - k:] in names and n - k >= 2:  # "hockeyaxel", "snusastrid"
+                return not lex.is_ordinary(low) and low not in lex.clean and not _typo_of_word(low, lex)
+        for k in range(4, n - 2):
+            if low[:k] in names and low[k:] in _NAME_TAILS:  # "annelie98", "hampussthlm"
+                return not lex.is_ordinary(low) and not _typo_of_word(low, lex)
     for aff in HANDLE_AFFIXES:
-        if low.startswith(aff) and len(low) - len(aff) >= 3 and low[len(aff):] in lex.first_gender:
-            return True
-        if low.endswith(aff) and len(low) - len(aff) >= 3 and low[: -len(aff)] in lex.first_gender:
+        if low.startswith(aff) and len(low) - len(aff) >= 3 and low[len(aff):] in names:
             return True
     return False
+
+
+_NAME_TAILS = {"sthlm", "gbg", "mlm", "xo", "official", "baby", "bby", "xx", "swe", "boy", "girl", "queen",
+               "king", "real", "lol", "love", "ice", "gamer", "snus", "vibes", "nights", "kungen", "prinsessan"}
 
 
 def _select(cands: list[tuple[int, int, str, int]]) -> list[Span]:
@@ -692,6 +745,16 @@ _SPECIAL_TAILS = {x[-3:] for x in ("gatan", "gata", "vägen", "väg", "stigen", 
                                    "school", "skolans", "gymnasiets")}
 
 
+def _next_trigger(low: str, cache: dict[str, bool]) -> bool:
+    """The word after is one that makes the word before part of a name ("X gymnasium")."""
+    got = cache.get(low)
+    if got is None:
+        got = low in _NEXT_WORDS or low.endswith(CLUB_ENDINGS)
+        if len(cache) < 300_000:
+            cache[low] = got
+    return got
+
+
 def _skippable(low: str, lex: Lexicon) -> bool:
     """A lower-case word that no rule looks at, whatever its neighbours."""
     if low[-3:] in _SPECIAL_TAILS and low.endswith(_SPECIAL_SUFFIXES):
@@ -702,7 +765,17 @@ def _skippable(low: str, lex: Lexicon) -> bool:
     if len(low) > 4 and (low[-1] == low[-2] == low[-3] or low.startswith(HANDLE_AFFIXES)
                          or low.endswith(HANDLE_AFFIXES)):
         return False
+    if len(low) >= 7 and _maybe_dressed_name(low, lex):
+        return False
+    if len(low) >= 5 and low[0] == "x" and low[1:] in lex.first_folded:
+        return False
     return True
+
+
+def _maybe_dressed_name(low: str, lex: Lexicon) -> bool:
+    names = lex.first_folded
+    n = len(low)
+    return any(low[n - k:] in names for k in range(4, n - 1)) or any(low[:k] in names for k in range(4, n - 2))
 
 
 class _Pass:
@@ -804,6 +877,9 @@ class _Pass:
                 return self.label_for(base, i)
             if base in lex.first_gender or base in lex.surnames or base in lex.foreign_first:
                 return "PERSON"  # "Bo", "Klara", "Vilja", "Björn" inside a sentence
+            if self.low(i - 1) in STRONG_PLACE_PREPS and low not in FUNCTION_WORDS and low not in lex.common \
+                    and low not in RELATIONS and low not in TITLES:
+                return "PLATS"  # "vi bor i Herrgården", "från Backa"
             if lex.is_place(base) and self.low(i - 1) in STRONG_PLACE_PREPS:
                 return "PLATS"
             if low in FUNCTION_WORDS or low in lex.common or low in RELATIONS or low in TITLES:
@@ -816,6 +892,9 @@ class _Pass:
                 return self.label_for(base, i)
             return None
         # at the start of a sentence: a gazetteer, or the context, must say it is a name
+        if (low in FUNCTION_WORDS or low in lex.common) and not (
+                self.is_first(base) and self.name_like_next(i) and not lex.is_strong(self.low(i + 1))):
+            return None
         weak = lex.is_ordinary(low) or (base != low and lex.is_ordinary(base))
         known = self.known(base)
         nxt = self.low(i + 1)
@@ -829,9 +908,10 @@ class _Pass:
                     (nxt in SPEECH_AFTER and self.adjacent(i, i + 1))):
                 return "PERSON"
             return None
-        if weak or lex.is_compound(low) or len(low) < 3:
+        if weak or lex.is_compound(low) or len(low) < 3 or _SLANG.match(low) or is_typo_of_common(low, lex) \
+                or _typo_of_word(low, lex):
             return None
-        if AGGRESSIVE_START and not _SLANG.match(low) and not is_typo_of_common(low, lex):
+        if AGGRESSIVE_START:
             return "PERSON"
         if (self.name_like_next(i) and not lex.is_strong(nxt)) or \
                 (nxt in SPEECH_AFTER and self.adjacent(i, i + 1)):
@@ -844,8 +924,9 @@ class _Pass:
         if low in lex.allow:
             return None
         prev, prev2 = self.low(i - 1), self.low(i - 2)
-        heter = prev in HETER and prev2 not in ("vad", "det", "den", "appen", "stället", "hur", "sidan",
-                                                "grejen", "filmen", "spelet", "serien", "boken")
+        heter = (prev in HETER or (len(prev) == 5 and _typo_of(prev, {"heter"}))) and \
+            prev2 not in ("vad", "det", "den", "appen", "stället", "hur", "sidan", "grejen", "filmen", "spelet",
+                          "serien", "boken")
         if i >= 2 and prev in ("kallas", "kallades", "kalla", "namn") and prev2 not in PRONOUNS_3 and \
                 self.labels[i - 2] != "PERSON":
             heter = False
@@ -872,13 +953,13 @@ class _Pass:
                 (prev in ("i", "till") and (prev2 in PLACE_VERBS or not lex.is_strong(low)))):
             return "PLATS"  # "bor i lund", "flytta till borås" (not "kniven i handen")
         # context: "jag heter X", "min kille X", "mamma och X", "X, min kompis"
-        rel = prev in RELATIONS and (prev2 in OWNERS or prev in ("mamma", "pappa", "morsan", "farsan",
-                                                                  "syrran", "brorsan", "bästis"))
+        rel = (prev in RELATIONS or (prev2 in OWNERS and 4 <= len(prev) <= 7 and _typo_of(prev, _CORE_RELATIONS))) \
+            and (prev2 in OWNERS or prev in ("mamma", "pappa", "morsan", "farsan", "syrran", "brorsan", "bästis"))
         chain = prev in ("och", "&") and i >= 2 and (self.labels[i - 2] == "PERSON" or
                                                      prev2 in ("mamma", "pappa", "morsan", "farsan",
                                                                "syrran", "brorsan", "bästis"))
         if heter or rel:
-            if weak and not sv_first:
+            if weak and not sv_first and not (heter and base in lex.foreign_first):
                 return None
             if not _NAME_SHAPE.match(low):
                 return None
@@ -1057,18 +1138,21 @@ class _Pass:
                 break
             if j > i:
                 return j
-        if low in BUSINESS_HEADS and self.adjacent(i, i + 1) and (
-                self.nameish(i + 1) or self.lows[i + 1] in ("norr", "söder", "väster", "öster", "city", "centrum")):
-            return i + 1  # "Pizzeria Rosendal", "café Sol", "pizzeria norr"
+        if low in BUSINESS_HEADS and self.adjacent(i, i + 1) and self.lows[i + 1] not in FUNCTION_WORDS and \
+                self.lows[i + 1] not in lex.common and not self.words[i + 1].isdigit() and \
+                (low in ("pizzeria", "restaurang", "café", "kafé", "cafe", "frisörsalong", "konditori", "gatukök")
+                 or self.nameish(i + 1)):
+            return i + 1  # "Pizzeria Rosendal", "café Sol", "pizzeria norr", "pizzeria park"
         nl = self.lows[i + 1] if i + 1 < n else ""
         if nl and (nl in CLUB_SUFFIX or nl in CLUB_WORDS or nl in _SCHOOL_HEADS or nl in _TRADES or
-                   nl.endswith(CLUB_ENDINGS)) and self.adjacent(i, i + 1) and self.nameish(i):
+                   nl.endswith(CLUB_ENDINGS)) and self.adjacent(i, i + 1) and (
+                self.nameish(i) or (nl in ("ab", "hb") and low not in FUNCTION_WORDS and not lex.is_strong(low))):
             nw, nlow = self.words[i + 1], self.lows[i + 1]
             if (nlow in CLUB_SUFFIX and (nw.isupper() or nw in ("GoIF", "BoIS") or nlow not in ("if", "ss", "ab", "hb")
                                          or lex.is_place(_possessive_base(low, lex))
                                          or lex.is_place(low[:-1]))) or \
                     nlow in CLUB_WORDS or nlow.endswith(CLUB_ENDINGS):
-                if nlow in ("ab", "hb") and not _is_cap(w) and not (low in lex.surnames or low in lex.first_gender):
+                if nlow in ("ab", "hb") and not _is_cap(w) and lex.is_strong(low) and low not in lex.surnames:
                     return None
                 return i + 1  # "Hammarby IF", "uddevallas if", "örebro basket", "motalas simsällskap"
             if nlow in _SCHOOL_HEADS and (lex.is_place(_possessive_base(low, lex)) or lex.is_place(low[:-1])
@@ -1103,6 +1187,7 @@ class _Pass:
         words, lows, starts, ends, labels = self.words, self.lows, self.starts, self.ends, self.labels
         out: list[tuple[int, int, str, int]] = []
         skip_cache = lex.skip_cache
+        next_cache = lex.next_cache
         n = self.n
         i = 0
         while i < n:
@@ -1122,8 +1207,15 @@ class _Pass:
                     if len(skip_cache) < 300_000:
                         skip_cache[low] = skip
                 if skip and (i == 0 or lows[i - 1] not in LOWER_TRIGGERS):
-                    i += 1
-                    continue
+                    if i + 1 >= n:
+                        i += 1
+                        continue
+                    nt = next_cache.get(lows[i + 1])
+                    if nt is None:
+                        nt = _next_trigger(lows[i + 1], next_cache)
+                    if not nt:
+                        i += 1
+                        continue
             else:
                 lower = False
             sp = low.endswith(_SPECIAL_SUFFIXES)
@@ -1228,6 +1320,10 @@ TITLES = {"herr", "fru", "fröken", "kung", "kungen", "drottning", "drottningen"
           "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december", "måndag",
           "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag", "gud", "herren"}
 _LOWER_SPECIAL = CHAINS | CLUB_PREFIX | BUSINESS_HEADS | DIRECTIONS
+_CORE_RELATIONS = {"kompis", "kille", "tjej", "bror", "syster", "mamma", "pappa", "kusin", "vän", "bästis",
+                   "pojkvän", "flickvän", "granne", "lärare", "tränare", "morbror", "farbror", "moster", "faster"}
+_NEXT_WORDS = CLUB_SUFFIX | CLUB_WORDS | _TRADES | {"gymnasium", "gymnasiet", "skola", "skolan", "school", "academy",
+                                                    "akademi", "akademin", "ab", "hb"}
 _NAME_SHAPE = re.compile(rf"^[{_L}][{_L}\-]*$")
 _SCHOOL_HEADS = {"gymnasium", "gymnasiet", "skola", "skolan", "school", "academy", "akademi", "akademin",
                  "grundskola", "friskola", "högstadieskola"}

@@ -120,8 +120,10 @@ class Lexicon:
     pool_street_prefixes: list[str] = field(default_factory=list)
     foreign_first: dict[str, str] = field(default_factory=dict)  # other locales: capitalised only
     lower_cands: set[str] = field(default_factory=set)  # every lower-case word a rule looks at
+    first_folded: set[str] = field(default_factory=set)  # first names without å ä ö é ("ingegard")
     _ordinary_cache: dict[str, bool] = field(default_factory=dict, repr=False)
     skip_cache: dict[str, bool] = field(default_factory=dict, repr=False)
+    next_cache: dict[str, bool] = field(default_factory=dict, repr=False)
     _strong_cache: dict[str, bool] = field(default_factory=dict, repr=False)
 
     # -- ordinary Swedish words --------------------------------------------------------
@@ -155,6 +157,8 @@ class Lexicon:
         if c is None:
             if w in self.common:
                 c = True
+            elif w in self.first_gender and w not in AMBIGUOUS_NAMES:
+                c = False  # "tindra", "kasper", "helga": in a chat, names far more often than words
             elif w in self.words and not self.words[w]:
                 c = not (w in self.first_gender or w in self.surnames or w in self.proper
                          or w in self.places or w in self.foreign_first) or self._affix_word_flagged(w)
@@ -310,6 +314,16 @@ def _faker_lists(lex: Lexicon) -> None:
                     lex.foreign_first[low] = g if old in (None, g) else "u"
 
 
+#: First names that are also common words in chat ("bo", "hans", "inga", "liv", "klara"):
+#: masked only when a capital inside a sentence or the context shows a name. Any other first
+#: name that the dictionary also knows as a word ("tindra", "kasper") is treated as a name.
+AMBIGUOUS_NAMES = frozenset("""
+bo bror hans inga dag dan del liv mark max per my mina tom ville vilja klara rita rosa sanna sten stig saga
+lina lisa love else frank fred august juni maj may lucia valborg ben björn axel iris jack kaj knut lena lova
+lo marina milan said sam tim tina urban vide viking viola karl bill will ester tuva linda malva oliver jasmin
+linnea nisse olle junior ros sol ask ek gran hassel lind alm berg holm strand by dal inge mila tor jan kim
+""".split())
+
 FOREIGN_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "no_NO", "da_DK",
                    "fi_FI", "pl_PL", "tr_TR", "ar_AA", "fa_IR", "ru_RU", "pt_PT", "el_GR", "hr_HR",
                    "cs_CZ", "hu_HU", "uk_UA", "et_EE", "lv_LV", "lt_LT", "sk_SK", "sl_SI")
@@ -351,8 +365,11 @@ def load_lexicon() -> Lexicon:
         lex.allow_phrases = re.compile(r"(?<![\w])(?:" + "|".join(alts) + r")(?![\w])", re.I)
     lex.common = set(_read_list("vanliga_ord.txt"))
     for w in list(lex.foreign_first):
-        if w in lex.first_gender:
-            del lex.foreign_first[w]
+        if w in lex.first_gender or w in lex.common or w in lex.clean:
+            del lex.foreign_first[w]  # "vid", "will": words first
+    fold = str.maketrans("åäöéèüáí", "aaoeeuai")
+    lex.first_folded = {w.translate(fold) for w in lex.first_gender if len(w) >= 4} | \
+        {w.translate(fold) for w in lex.foreign_first if len(w) >= 4}
     lex.lower_cands = (set(lex.first_gender) | lex.surnames | set(lex.proper) | lex.places |
                        lex.countries | set(lex.multiword_places) | set(lex.multiword_allow))
     return lex
