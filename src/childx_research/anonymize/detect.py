@@ -164,6 +164,7 @@ def is_platform(word: str | None) -> bool:
 
 CONTEXT_STRONG = {1, 2, 5, 7}  # the handle may be an ordinary word there
 CONTEXT_SHAPED_ONLY = {6}
+DISCORD_TAG_RE = re.compile(rf"(?<![{_W}@#])[{_W}_.]{{2,32}}#\d{{4}}(?![\d])")  # "kevin#1234"
 AT_HANDLE_RE = re.compile(rf"(?<![{_W}@.])@[{_W}_](?:[{_W}_.\-]{{0,28}}[{_W}_])?")
 # anchors of handle-shaped words: an underscore, a letter next to a digit, letter.letter
 HANDLE_ANCHOR_RE = re.compile(rf"_|[{_L}][.\-]?\d|[{_L}]\.[{_L}]")
@@ -406,6 +407,9 @@ def _structured(text: str, lex: Lexicon, trigger: list[int] | None = None,
         out.append((s, e, "URL", 1))
     if DIGITS5_RE.search(text):
         _numbers(text, out)
+    if "#" in text:
+        for m in DISCORD_TAG_RE.finditer(text):
+            out.append((m.start(), m.end(), "ANVANDARNAMN", 6))
     if has_at:
         for m in AT_HANDLE_RE.finditer(text):
             e = m.end()

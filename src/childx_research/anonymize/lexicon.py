@@ -368,6 +368,12 @@ def load_lexicon() -> Lexicon:
         if w in lex.first_gender or w in lex.common or w in lex.clean:
             del lex.foreign_first[w]  # "vid", "will": words first
     fold = str.maketrans("åäöéèüáí", "aaoeeuai")
+    # names written without å, ä, ö ("bjorn", "goran", "asa"), unless that is a word ("mans")
+    for w, g in list(lex.first_gender.items()):
+        f = w.translate(fold)
+        if f != w and f not in lex.first_gender and len(f) >= 3 and f not in lex.common and f not in lex.clean \
+                and not lex._affix_word_flagged(f):
+            lex.first_gender[f] = g
     lex.first_folded = {w.translate(fold) for w in lex.first_gender if len(w) >= 4} | \
         {w.translate(fold) for w in lex.foreign_first if len(w) >= 4}
     lex.lower_cands = (set(lex.first_gender) | lex.surnames | set(lex.proper) | lex.places |
