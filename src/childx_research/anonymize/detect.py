@@ -545,10 +545,21 @@ HANDLE_AFFIXES = ("sthlm", "gbg", "mlm", "xo", "official", "baby", "bby", "ice",
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzåäö"
 
 
+_KEY_ROWS = ("qwertyuiopå", "asdfghjklöä", "zxcvbnm")
+_NEIGHBOURS: dict[str, str] = {}
+for _r, _row in enumerate(_KEY_ROWS):
+    for _c, _ch in enumerate(_row):
+        near = [_row[_c - 1] if _c > 0 else "", _row[_c + 1] if _c + 1 < len(_row) else ""]
+        for _rr in (_r - 1, _r + 1):
+            if 0 <= _rr < len(_KEY_ROWS):
+                near += [_KEY_ROWS[_rr][k] for k in (_c - 1, _c, _c + 1) if 0 <= k < len(_KEY_ROWS[_rr])]
+        _NEIGHBOURS[_ch] = "".join(near)
+
+
 def is_typo_of_common(low: str, lex: Lexicon) -> bool:
-    """One slip of the finger away from a common word ("jga", "hna", "eler", "mitr", "ingne").
-    Short words only count swapped or doubled letters (a short name is often one letter away
-    from some word)."""
+    """One slip of the finger away from a common word ("jga", "hna", "eler", "mitr", "hsn").
+    Short words only count slips that are likely on a keyboard (swapped or doubled letters,
+    a neighbouring key, a missing letter): a short name is often one letter from some word."""
     common = lex.common
     if low in common or low in FUNCTION_WORDS:
         return True
@@ -560,15 +571,16 @@ def is_typo_of_common(low: str, lex: Lexicon) -> bool:
             return True  # one letter too many ("jagg")
         if i + 1 < n and low[:i] + low[i + 1] + low[i] + low[i + 2:] in common:  # swapped letters
             return True
-    if n < 5:
-        return False
     for i in range(n):
-        for c in _ALPHABET:
+        subs = _ALPHABET if n >= 5 else _NEIGHBOURS.get(low[i], "")
+        for c in subs:
             if c != low[i] and low[:i] + c + low[i + 1:] in common:  # wrong letter
                 return True
+    if n < 4:
+        return False
     for i in range(n + 1):
         for c in _ALPHABET:
-            if low[:i] + c + low[i:] in common:  # a letter missing
+            if low[:i] + c + low[i:] in common:  # a letter missing ("eler", "någo")
                 return True
     return False
 
@@ -1100,6 +1112,8 @@ class _Pass:
         w, low = self.words[i], self.lows[i]
         if not w or low in FUNCTION_WORDS or low in self.lex.allow:
             return False
+        if not _is_cap(w) and is_typo_of_common(re.sub(r"(.)\1+$", r"\1", low), self.lex):
+            return False  # "åp gymnasiet", "mittt gymnasium", "coh kör"
         base = _possessive_base(low, self.lex)
         if self.lex.is_place(base) or self.lex.is_place(low[:-1] if low.endswith("s") else low):
             return True
@@ -1167,7 +1181,8 @@ class _Pass:
                 return i + 2  # "björk bygg ab"
         if self.adjacent(i, i + 1) and self.lows[i + 1] == "gymnasium" and low not in FUNCTION_WORDS and \
                 low not in _NOT_SCHOOL_NAMES and re.sub(r"(.)\1+$", r"\1", low) not in _NOT_SCHOOL_NAMES \
-                and not is_typo_of_common(low, self.lex):
+                and not is_typo_of_common(low, self.lex) and not is_typo_of_common(re.sub(r"(.)\1+$", r"\1", low),
+                                                                                  self.lex):
             return i + 1  # "tall gymnasium", "torps gymnasium" (but "ett bra gymnasium" is not)
         if low in DIRECTIONS and self.adjacent(i, i + 1) and self.lows[i + 1] in ("gymnasiet", "real", "latin",
                                                                                    "skolan"):

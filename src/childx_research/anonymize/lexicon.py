@@ -221,6 +221,10 @@ class Lexicon:
         return flags is not None and ("e" in flags or "d" in flags)
 
 
+_LOWER_ENTRY = re.compile(r"^([a-zåäöéüæø][^/\n]*)(?:/([^\n%]*))?$", re.M)
+_PROPER_ENTRY = re.compile(r"^([A-ZÅÄÖÉÜÆØ][^/\n]+)(?:/([^\n%]*))?$", re.M)
+
+
 def _load_hunspell(lex: Lexicon, dic: Path) -> None:
     aff = dic.with_suffix(".aff")
     rules: dict[str, list[tuple[str, str, re.Pattern[str] | None]]] = {}
@@ -242,32 +246,28 @@ def _load_hunspell(lex: Lexicon, dic: Path) -> None:
                 continue
             rules.setdefault(add, []).append((flag, strip, pat))
             max_add = max(max_add, len(add))
+    # one regular expression over the whole file is much faster than a loop over lines;
+    # entries flagged FORBIDDENWORD ("%": "bergman" only exists capitalised) are left out
+    text = dic.read_text(encoding="utf-8", errors="replace")
     words: dict[str, str] = {}
+    for w, flags in _LOWER_ENTRY.findall(text):
+        if w in words:
+            words[w] += flags
+        else:
+            words[w] = flags
     proper: dict[str, str] = {}
-    with dic.open(encoding="utf-8", errors="replace") as fh:
-        next(fh, None)  # entry count
-        for line in fh:
-            w, _, flags = line.rstrip("\n").partition("/")
-            if not w or not w[0].isalpha():
-                continue
-            if "%" in flags:
-                continue  # FORBIDDENWORD: "bergman", "lindström" only exist capitalised
-            if w[0].islower():
-                words[w] = words.get(w, "") + flags
-            elif len(w) > 1 and not w.isupper():
-                lw = w.lower()
-                proper[lw] = proper.get(lw, "") + flags
+    for w, flags in _PROPER_ENTRY.findall(text):
+        if w.isupper():
+            continue
+        lw = w.lower()
+        proper[lw] = proper.get(lw, "") + flags
     clean: set[str] = set()
     expanded = dic.with_name("sv_SE_expanded.dic")
     if expanded.is_file():
-        with expanded.open(encoding="utf-8", errors="replace") as fh:
-            next(fh, None)
-            for line in fh:
-                w, _, flags = line.rstrip("\n").partition("/")
-                if w and w[0].islower() and "%" not in flags:
-                    clean.add(w)
-                    if flags:
-                        words[w] = words.get(w, "") + flags
+        for w, flags in _LOWER_ENTRY.findall(expanded.read_text(encoding="utf-8", errors="replace")):
+            clean.add(w)
+            if flags and flags not in words.get(w, ""):
+                words[w] = words.get(w, "") + flags
     lex.words, lex.proper, lex.suffix_rules, lex.max_suffix = words, proper, rules, max_add
     lex.clean = clean
     lex.source = f"hunspell-sv {_hunspell_version()}"
