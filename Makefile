@@ -2,6 +2,7 @@
 #   make demo  - the whole pipeline on built-in synthetic data (sets itself up)
 #   make test  - the test suite (sets itself up)
 #   make lab   - JupyterLab with the project's kernel
+#   make annotate - Label Studio on 127.0.0.1 with the project and tasks (sets itself up)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,6 +11,13 @@ STAMP := $(VENV)/.installed
 # torch is pinned once, in pyproject.toml; it is installed first so that pip takes the
 # CPU wheel and nothing pulls a multi-GB CUDA build.
 TORCH_PIN := $(shell grep -o '"torch==[^"]*"' pyproject.toml | tr -d '"')
+# Label Studio pins its own Django stack: it lives in its own venv, never in .venv.
+LS_VENV ?= .venv-labelstudio
+LS_REQ := annotation/labelstudio-requirements.txt
+LS_STAMP := $(LS_VENV)/.installed
+# What `make annotate` pushes: anonymised conversations (default: a synthetic example).
+ANNOTATE_INPUT ?= data/annotate/conversations.jsonl
+ANNOTATE_EXAMPLE := data/annotate/conversations.jsonl
 
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
@@ -18,7 +26,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: setup demo test lab generate benchmark clean
+.PHONY: setup labelstudio browser demo test lab annotate generate benchmark clean
 
 setup: $(STAMP)
 
@@ -30,11 +38,38 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name childx-research --display-name "ChildX (childx-research)" >/dev/null
 	@touch $(STAMP)
 
-demo: setup
+# Label Studio in .venv-labelstudio, from exact pins (about a minute, once).
+labelstudio: $(LS_STAMP)
+
+$(LS_STAMP): $(LS_REQ)
+	@test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LS_VENV)/bin/python -m pip install --quiet -r $(LS_REQ)
+	rm -rf $(LS_VENV)/childx-db-template
+	@touch $(LS_STAMP)
+
+# Debian's chromium for the browser test; installed when missing and we are root,
+# otherwise the browser test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (Debian) for the browser test"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	      || echo "could not install chromium: the browser test will be skipped"; \
+	  else echo "chromium is missing and we are not root: the browser test will be skipped"; fi; }
+
+demo: setup labelstudio
 	$(VENV)/bin/childx demo
 
-test: setup
+test: setup labelstudio browser
 	$(PY) -m pytest
+
+# Label Studio on http://127.0.0.1:8080 with the form's project and tasks; Ctrl-C stops it.
+annotate: setup labelstudio
+	@if [ ! -s "$(ANNOTATE_INPUT)" ] && [ "$(ANNOTATE_INPUT)" = "$(ANNOTATE_EXAMPLE)" ]; then \
+	  $(VENV)/bin/childx generate --n 200 --seed 1 --out data/annotate/generated && \
+	  $(VENV)/bin/childx anonymize --input data/annotate/generated/conversations.jsonl --output $(ANNOTATE_EXAMPLE); fi
+	$(VENV)/bin/childx annotate serve --push $(ANNOTATE_INPUT)
 
 lab: setup
 	$(VENV)/bin/jupyter lab --config=jupyter_lab_config.py $(if $(filter 0,$(shell id -u)),--allow-root)
