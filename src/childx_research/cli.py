@@ -200,6 +200,102 @@ def report(
     console.print(f"[green]✓[/] report: {html}")
 
 
+# --- annotate ---------------------------------------------------------------------------
+annotate_app = typer.Typer(
+    name="annotate", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Label Studio on this machine: serve it, push anonymised conversations, pull annotations.",
+)
+app.add_typer(annotate_app, name="annotate")
+UrlOpt = Annotated[Optional[str], typer.Option(
+    "--url", help="A running Label Studio (default: LABEL_STUDIO_URL or http://127.0.0.1:8080).")]
+ProjectOpt = Annotated[Optional[str], typer.Option("--project", help="Project title (default: from the form).")]
+EnvFileOpt = Annotated[Path, typer.Option("--env-file", help="Credentials file (git-ignored).")]
+PredOpt = Annotated[Optional[Path], typer.Option(
+    "--predictions", help="Form records with confidence (childx predict) to attach as pre-annotations.")]
+ModelOpt = Annotated[Optional[Path], typer.Option("--model", help="A model folder: predict and attach.")]
+VersionOpt = Annotated[Optional[str], typer.Option("--model-version", help="Name of the predictions' model.")]
+
+
+@annotate_app.command("serve")
+@friendly_errors
+def annotate_serve(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Label Studio's data (SQLite, files).")]
+    = Path("label-studio-data"),
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8080,
+    push_input: Annotated[Optional[Path], typer.Option(
+        "--push", help="Anonymised conversations JSONL to push once the server is up.")] = None,
+    predictions: PredOpt = None,
+    model: ModelOpt = None,
+    model_version: VersionOpt = None,
+    form: FormOpt = None,
+    env_file: EnvFileOpt = Path(".env"),
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Keep running until Ctrl-C.")] = True,
+) -> None:
+    """Start Label Studio on 127.0.0.1 (nothing leaves the machine) and print how to log in."""
+    from .annotate.cli import run_serve
+    from .forms import load_form
+
+    run_serve(load_form(form), data_dir=data_dir, port=port, env_file=env_file, push_input=push_input,
+              predictions=predictions, model=model, model_version=model_version, wait=wait,
+              say=lambda s: console.print(s, markup=False, highlight=False))
+
+
+@annotate_app.command("push")
+@friendly_errors
+def annotate_push(
+    input: Annotated[Path, typer.Option("--input", help="Anonymised conversations JSONL (childx anonymize).")],
+    predictions: PredOpt = None,
+    model: ModelOpt = None,
+    model_version: VersionOpt = None,
+    overlap: Annotated[Optional[int], typer.Option(
+        "--overlap", min=1, help="Annotations wanted per task (2+ for agreement).")] = None,
+    form: FormOpt = None,
+    url: UrlOpt = None,
+    project: ProjectOpt = None,
+    env_file: EnvFileOpt = Path(".env"),
+) -> None:
+    """Create/update the form's project and import conversations (never twice), most uncertain first."""
+    from .annotate.cli import client_for, run_push
+    from .forms import load_form
+
+    f = load_form(form)
+    r = run_push(client_for(url, env_file), input, f, predictions=predictions, model=model,
+                 model_version=model_version, overlap=overlap, title=project)
+    console.print(f"[green]✓[/] {r.summary()}", highlight=False)
+
+
+@annotate_app.command("pull")
+@friendly_errors
+def annotate_pull(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("data/annotations"),
+    form: FormOpt = None,
+    url: UrlOpt = None,
+    project: ProjectOpt = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the train/validation/test split.")] = 0,
+    env_file: EnvFileOpt = Path(".env"),
+) -> None:
+    """Export all annotations: form records, a DatasetDict (disk + Parquet), agreement, lead times,
+    and missed personal data."""
+    from .annotate.cli import client_for, run_pull
+    from .forms import load_form
+
+    f = load_form(form)
+    r = run_pull(client_for(url, env_file), f, out, title=project, seed=seed)
+    console.print(f"[green]✓[/] {r.summary()}", highlight=False)
+    for name, path in r.paths.items():
+        console.print(f"  {name}: {path}", highlight=False)
+
+
+@annotate_app.command("config")
+@friendly_errors
+def annotate_config(form: FormOpt = None) -> None:
+    """Print the Label Studio labeling config derived from the form."""
+    from .annotate.config import label_config
+    from .forms import load_form
+
+    print(label_config(load_form(form)))
+
+
 # --- demo -------------------------------------------------------------------------------
 @app.command()
 @friendly_errors
