@@ -1,6 +1,6 @@
 """`childx demo`: the whole pipeline on built-in synthetic data. Calls the stages, holds no logic.
 
-generate → validate → anonymise → dataset → trends → report. Each step prints where
+generate → validate → anonymise → annotate (Label Studio) → dataset → trends → report. Each step prints where
 its outputs went; the run writes everything under ``out`` (default ``runs/demo``).
 """
 
@@ -14,6 +14,7 @@ from rich.table import Table
 
 
 def run_demo(out: Path, n: int = 3000, seed: int = 7, console: Console | None = None) -> dict[str, Path]:
+    from .annotate.demo import simulated_round_trip
     from .anonymize import anonymize_conversations, check_anonymised
     from .datasets_io import save_dataset_dict
     from .explore import label_frequencies
@@ -57,11 +58,22 @@ def run_demo(out: Path, n: int = 3000, seed: int = 7, console: Console | None = 
     done(t, "Ersatt: " + ", ".join(f"{k} {v}" for k, v in total.items() if v)
          + f"; kontakter där detektorn fortfarande hittar något: {leaks}")
 
+    t = step("Annotera i Label Studio (tillfällig server, annoteringar simulerade från facit)")
+    pulled = simulated_round_trip(contacts, form, out / "annotations", seed=seed, anonymised=anon,
+                                  say=lambda s: console.print(s, markup=False, highlight=False))
+    if pulled is not None:
+        outputs.update({f"annotations/{k}": v for k, v in pulled.paths.items() if k != "dataset"})
+        single = pulled.agreement[pulled.agreement["typ"] == "single"]
+        done(t, "Krippendorffs alfa: " + ", ".join(f"{r.fält} {r.alpha:.2f}" for r in single.itertuples()
+                                                    if r.alpha == r.alpha))
+
     t = step("Dataset (train/validation/test) från anonymiserade samtal")
     gold = {c.id: c.gold for c in contacts}
-    dd = to_dataset_dict(((c, gold[c.id]) for c in anon), form, seed=seed)
+    # what training uses comes out of Label Studio (the gold only when it is not installed)
+    dd = pulled.dataset if pulled is not None else to_dataset_dict(((c, gold[c.id]) for c in anon), form, seed=seed)
     outputs["dataset"] = save_dataset_dict(dd, out / "dataset")
-    done(t, ", ".join(f"{k}: {len(v)}" for k, v in dd.items()))
+    done(t, ", ".join(f"{k}: {len(v)}" for k, v in dd.items())
+         + (" (från Label Studio)" if pulled is not None else ""))
 
     step("Etikettfrekvenser")
     freq = label_frequencies(gold.values(), form)
