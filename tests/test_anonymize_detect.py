@@ -240,3 +240,13 @@ def test_long_text_is_linear():
     spans = detect(chunk)
     assert time.perf_counter() - t0 < 5
     assert len(spans) >= 6000
+
+
+@pytest.mark.parametrize("text", ["a_" * 50000, "a.b" * 40000, "x1" * 50000, "www." * 30000, "a.se" * 30000,
+                                  "a-" * 50000, "a" * 100000, "070 " * 30000, "@" * 50000, "Anna " * 20000])
+def test_pathological_input_stays_fast(text):
+    import time
+
+    t0 = time.perf_counter()
+    detect(text)
+    assert time.perf_counter() - t0 < 3, "detection must stay linear in the length of the text"

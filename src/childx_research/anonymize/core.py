@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -82,10 +83,14 @@ def _covered(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, in
 
 
 def _uncovered(text: str, found: list[Span], recorded: list[tuple[int, int, str]]) -> list[Span]:
+    if not recorded:
+        return list(found)
     cov = _covered(text, recorded)
+    starts = [cs for cs, _ in cov]
     out = []
     for sp in found:
-        if not any(cs <= sp.start and sp.end <= ce for cs, ce in cov):
+        k = bisect.bisect_right(starts, sp.start) - 1
+        if not (k >= 0 and cov[k][1] >= sp.end):
             out.append(sp)
     return out
 

@@ -349,15 +349,20 @@ def _trim_phone(raw: str) -> str | None:
 
 def _url_candidates(text: str) -> list[tuple[int, int]]:
     out = [m.span() for m in URL_RE.finditer(text)] if ("www." in text or "://" in text) else []
+    last_end = -1
     for m in DOMAIN_TAIL_RE.finditer(text):
+        if m.start() < last_end:
+            continue
         s = m.start()
-        while s > 0 and text[s - 1] in _DOMAIN_CHARS:
+        floor = max(0, s - 253, last_end)  # a domain name is at most 253 characters
+        while s > floor and text[s - 1] in _DOMAIN_CHARS:
             s -= 1
         while s < m.start() and text[s] in ".-":
             s += 1
         if s == m.start() or (s > 0 and text[s - 1] in "@/:"):
             continue  # ".se" alone, an e-mail, or part of a scheme URL
         out.append((s, m.end()))
+        last_end = m.end()
     return out
 
 
@@ -455,12 +460,14 @@ def _structured(text: str, lex: Lexicon, trigger: list[int] | None = None,
             if i == 7 and low in ("det", "de", "den", "detta", "som", "vilket"):
                 continue
             out.append((s, e, "ANVANDARNAMN", 7))
-    seen: set[int] = set()
+    chunk_end = -1
     for m in HANDLE_ANCHOR_RE.finditer(text):
+        if m.start() < chunk_end:
+            continue  # inside the chunk already looked at
         s, e = _chunk_at(text, m.start())
-        if s in seen or e - s < 3:
-            continue
-        seen.add(s)
+        chunk_end = max(e, m.end())
+        if e - s < 3 or e - s > 64:
+            continue  # a handle is short
         if s > 0 and text[s - 1] in "@/":
             continue
         if _TLD_END.search(text, s, e):
@@ -664,15 +671,20 @@ _NAME_TAILS = {"sthlm", "gbg", "mlm", "xo", "official", "baby", "bby", "xx", "sw
 
 def _select(cands: list[tuple[int, int, str, int]]) -> list[Span]:
     """Non-overlapping spans: by priority, then longer first."""
+    import bisect
+
     cands.sort(key=lambda c: (c[3], -(c[1] - c[0]), c[0]))
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []  # taken intervals, sorted by start, never overlapping
+    ends: list[int] = []
     spans: list[Span] = []
     for s, e, label, _ in cands:
         if e <= s:
             continue
-        if any(s < te and ts < e for ts, te in taken):
+        k = bisect.bisect_left(starts, s)
+        if (k < len(starts) and starts[k] < e) or (k > 0 and ends[k - 1] > s):
             continue
-        taken.append((s, e))
+        starts.insert(k, s)
+        ends.insert(k, e)
         spans.append(Span(s, e, label))
     spans.sort(key=lambda sp: sp.start)
     return spans
@@ -771,8 +783,13 @@ def _next_trigger(low: str, cache: dict[str, bool]) -> bool:
     return got
 
 
+MAX_WORD = 40  # no name, place or school name is longer; longer "words" are not looked at
+
+
 def _skippable(low: str, lex: Lexicon) -> bool:
     """A lower-case word that no rule looks at, whatever its neighbours."""
+    if len(low) > MAX_WORD:
+        return True
     if low[-3:] in _SPECIAL_TAILS and low.endswith(_SPECIAL_SUFFIXES):
         return False
     cands = lex.lower_cands
@@ -1211,7 +1228,7 @@ class _Pass:
         i = 0
         while i < n:
             w = words[i]
-            if not w:
+            if not w or len(w) > MAX_WORD:
                 i += 1
                 continue
             low = lows[i]
