@@ -130,7 +130,8 @@ class Lexicon:
 
     def _affix_word(self, w: str) -> bool:
         words = self.words
-        if w in words:
+        f = words.get(w)
+        if f is not None and "Z" not in f:  # Z: ONLYINCOMPOUND ("norge" only in "norgebesök")
             return True
         n = len(w)
         rules = self.suffix_rules
@@ -142,7 +143,7 @@ class Lexicon:
             for flag, strip, cond in cands:
                 stem = head + strip
                 flags = words.get(stem)
-                if flags is not None and flag in flags and (cond is None or cond.search(stem)):
+                if flags is not None and flag in flags and "Z" not in flags and (cond is None or cond.search(stem)):
                     return True
         return False
 
@@ -179,7 +180,8 @@ class Lexicon:
         return c
 
     def _affix_word_flagged(self, w: str) -> bool:
-        if self.words.get(w):
+        f = self.words.get(w)
+        if f and "Z" not in f:
             return True
         n = len(w)
         rules = self.suffix_rules
@@ -191,7 +193,7 @@ class Lexicon:
             for flag, strip, cond in cands:
                 stem = head + strip
                 flags = self.words.get(stem)
-                if flags and flag in flags and (cond is None or cond.search(stem)):
+                if flags and flag in flags and "Z" not in flags and (cond is None or cond.search(stem)):
                     return True
         return False
 
@@ -265,7 +267,8 @@ def _load_hunspell(lex: Lexicon, dic: Path) -> None:
     expanded = dic.with_name("sv_SE_expanded.dic")
     if expanded.is_file():
         for w, flags in _LOWER_ENTRY.findall(expanded.read_text(encoding="utf-8", errors="replace")):
-            clean.add(w)
+            if "Z" not in flags:
+                clean.add(w)
             if flags and flags not in words.get(w, ""):
                 words[w] = words.get(w, "") + flags
     lex.words, lex.proper, lex.suffix_rules, lex.max_suffix = words, proper, rules, max_add
