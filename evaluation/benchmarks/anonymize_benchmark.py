@@ -41,7 +41,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from childx_research.anonymize import LABELS, anonymize_conversations, detect_messages
+from childx_research.anonymize import anonymize_conversations, detect_messages
 from childx_research.records import Conversation
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,14 +23,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from .lexicon import Lexicon, load_lexicon
 
 IDNUMMER = "IDNUMMER"
 LABELS = ("PERSON", "PLATS", "ORGANISATION", "TELEFON", "EPOST", "PERSONNUMMER", "ADRESS",
           "ANVANDARNAMN", "URL", IDNUMMER)
-STRUCTURED = ("TELEFON", "EPOST", "PERSONNUMMER", IDNUMMER, "URL", "ANVANDARNAMN", "ADRESS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +90,7 @@ SERVICE_NUMBERS = {"11414", "112", "1177", "116111", "020505050", "0200505050", 
                    "08-7021680", "087021680", "0771141414"}
 
 POSTCODE_RE = re.compile(r"(?<![\w\-])(?:SE-?[ \t]?)?\d{3}[ \t]?\d{2}(?![\w])")
-_POSTCODE_AFTER = re.compile(rf"[ \t]+[A-ZÅÄÖ][a-zåäöéü]")
+_POSTCODE_AFTER = re.compile(r"[ \t]+[A-ZÅÄÖ][a-zåäöéü]")
 _POSTCODE_TOWN = re.compile(rf"[ \t]+([{_L}][{_L}\-]+(?:[ \t]+[A-ZÅÄÖ][{_L}\-]+)?)")
 _POSTCODE_BEFORE = re.compile(rf"(?:\d[ \t]?[A-Za-z]?|lgh[ \t]?\d{{3,4}}|[{_L}]),?[ \t]*$")
 
@@ -182,7 +181,6 @@ _NOT_HANDLE_PREFIX = {"kl", "nr", "tel", "mob", "covid", "iphone", "ps", "år", 
 # --- token rules -----------------------------------------------------------------------
 
 TOKEN_RE = re.compile(rf"[{_L}](?:[{_W}]|['’:\-](?=[{_W}]))*")
-NUMBER_TOKEN_RE = re.compile(r"\d")
 
 STREET_SUFFIXES = ("gatan", "gata", "vägen", "väg", "stigen", "stig", "gränd", "gränden",
                    "torget", "torg", "backen", "backe", "allén", "allé", "leden", "platsen",
@@ -233,10 +231,6 @@ CLUB_ENDINGS = ("förening", "föreningen", "klubb", "klubben", "sällskap", "s�
 STORE_WORDS = {"kvantum", "maxi", "supermarket", "nära", "stormarknad", "extra", "konsum",
                "city", "k", "house", "king", "&", "svettis", "forum", "center", "centrum"}
 
-SPEECH_VERBS = {"sa", "säger", "sade", "skrev", "skriver", "tycker", "tyckte", "frågade", "svarade",
-                "ringde", "berättade", "och", "hade", "har", "var", "är", "kom", "gick", "ville",
-                "vill", "brukar", "skickade", "snackade", "pratade", "hotade", "lovade", "tog", "fick",
-                "såg", "kommer", "blev", "sitter", "bor", "jobbar", "menar", "sms:ade", "skickar"}
 HETER = {"heter", "hette", "kallas", "kallades", "kalla", "namn", "namnet", "hter", "heetr", "hetre", "hetter",
          "heeter", "hete", "heterr"}
 RELATIONS = {
@@ -902,7 +896,7 @@ class _Pass:
 
     def classify_cap(self, i: int) -> str | None:
         lex = self.lex
-        w, low = self.words[i], self.lows[i]
+        low = self.lows[i]
         base = _possessive_base(low, lex)
         if not self.sentence_start(i):
             strong = lex.is_strong(low) or (base != low and lex.is_strong(base))
@@ -1220,7 +1214,7 @@ class _Pass:
     # the pass ----------------------------------------------------------------------------------
     def run(self, known: dict[str, str] | None = None) -> list[tuple[int, int, str, int]]:
         lex = self.lex
-        words, lows, starts, ends, labels = self.words, self.lows, self.starts, self.ends, self.labels
+        words, lows, starts, labels = self.words, self.lows, self.starts, self.labels
         out: list[tuple[int, int, str, int]] = []
         skip_cache = lex.skip_cache
         next_cache = lex.next_cache
@@ -1365,10 +1359,6 @@ _SCHOOL_HEADS = {"gymnasium", "gymnasiet", "skola", "skolan", "school", "academy
                  "grundskola", "friskola", "högstadieskola"}
 
 
-def _pre_has_digit(text: str) -> bool:
-    return any(ch.isdigit() for ch in text)
-
-
 def _detect_text(text: str, lex: Lexicon) -> list[Span]:
     tokens = _tokenise(text)
     lows = tokens[3]
@@ -1451,11 +1441,4 @@ def detect_messages(texts: Sequence[str], *, lexicon: Lexicon | None = None) -> 
         end = min(sp.end, base + len(texts[k]))
         if end > sp.start:
             out[k].append(Span(sp.start - base, end - base, sp.label))
-    return out
-
-
-def mask_labels(spans: Iterable[Span]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for s in spans:
-        out[s.label] = out.get(s.label, 0) + 1
     return out
