@@ -250,3 +250,27 @@ def test_pathological_input_stays_fast(text):
     t0 = time.perf_counter()
     detect(text)
     assert time.perf_counter() - t0 < 3, "detection must stay linear in the length of the text"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('han kallar sig "Daddy" på kik', [("ANVANDARNAMN", "Daddy")]),
+    ("han kontaktade mig via Discord, hans namn där är ShadowWolf#4821", [("ANVANDARNAMN", "ShadowWolf#4821")]),
+    ("jag heter sofia men alla kallar mig soffi", [("PERSON", "sofia"), ("PERSON", "soffi")]),
+    ("jag går i 8B på Västerskolan", [("ORGANISATION", "Västerskolan")]),
+    ("Hälsningar,\nFatima Hassan\nTel: 08-123 45 67", [("PERSON", "Fatima Hassan"), ("TELEFON", "08-123 45 67")]),
+    ("min bror bjorn och goran", [("PERSON", "bjorn"), ("PERSON", "goran")]),  # å/ä/ö left out
+    ("jag har fått meddelanden från xxannikaxx och natalieee", [("ANVANDARNAMN", "xxannikaxx"),
+                                                               ("ANVANDARNAMN", "natalieee")]),
+])
+def test_more_hard_cases(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Jga vet inte vad jag ska göra",  # typos at the start of a sentence are not names
+    "Polusen la ner utredningen",
+    "Klassne ska åka på studiebesök",
+    "han kallar mig snygg",
+])
+def test_typos_are_not_names(text):
+    assert found(text) == []

@@ -98,7 +98,7 @@ PLATFORM = (r"(?:snap(?:chat|chatt|pen|en|p)?|snäpp?|insta(?:gram|gran)?|inta|i
             r"facebook|fb|youtube|twitch|steam|roblox|fortnite|minecraft|psn|xbox|whatsapp|"
             r"wickr|skype|threads|vsco|reddit|tumblr|omegle|yubo|wizz|tellonym|onlyfans|tinder|"
             r"grindr|badoo|kick|bereal|signal|nista)\b")
-_H = rf"@?[{_W}_](?:[{_W}_.\-]{{0,28}}[{_W}_])?"
+_H = rf"[\"'“”‘’]?@?[{_W}_](?:[{_W}_.\-]{{0,28}}[{_W}_])?[\"'“”‘’]?"
 _HETER = r"(?:heter|hette|he+t+e*r+|he+t+r+e+|hete|hter)\b"
 _OWNER = r"(?:hans|haans|hennes|hens|min|mitt|din|ditt|deras|vår|sin|dens)\b"
 _ACCOUNT = r"(?:konto|kontot|konton|kontona|oknton|konon|profil|profilen|användarnamn|användarnamnet|alias)\b"
@@ -436,9 +436,12 @@ def _structured(text: str, lex: Lexicon, trigger: list[int] | None = None,
                 continue
             s, e = m.span("h")
             h = text[s:e]
-            while h and h[-1] in ".-":
+            while h and h[-1] in ".-\"'“”‘’":
                 h = h[:-1]
                 e -= 1
+            while h and h[0] in "\"'“”‘’":
+                h = h[1:]
+                s += 1
             if not h:
                 continue
             low = h.lower().lstrip("@")
@@ -447,10 +450,10 @@ def _structured(text: str, lex: Lexicon, trigger: list[int] | None = None,
                 continue
             if i in CONTEXT_SHAPED_ONLY and not shaped:
                 continue  # "snap X" alone: only handle-shaped X
-            if not shaped and (len(low) <= 3 or is_typo_of_common(low, lex)):
+            if not shaped and i != 0 and (len(low) <= 3 or is_typo_of_common(low, lex)):
                 continue  # "hans insta rä granlund93": the typo is not the handle
-            if not shaped and lex.is_ordinary(low) and (i not in CONTEXT_STRONG or low in lex.common):
-                continue
+            if not shaped and lex.is_ordinary(low) and i != 0 and (i not in CONTEXT_STRONG or low in lex.common):
+                continue  # (rule 0, "heter X på snap", takes any word but a function word)
             if i == 7 and low in ("det", "de", "den", "detta", "som", "vilket"):
                 continue
             out.append((s, e, "ANVANDARNAMN", 7))
@@ -739,7 +742,7 @@ SPEECH_BEFORE = {"säger", "sa", "sade", "skriver", "skrev", "enligt", "berätta
                  "ringde", "sms:ade", "skickade", "frågade"}
 OWNERS = {"min", "mitt", "mina", "hans", "hennes", "hens", "din", "ditt", "dina", "vår", "deras", "sin",
           "sina"}
-LOWER_TRIGGERS = HETER | RELATIONS | {"och", "&", "är"}
+LOWER_TRIGGERS = HETER | RELATIONS | {"och", "&", "är", "mig", "mej", "honom", "henne"}
 _ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X|XI{1,3}|XIV|XV|XVI{1,3})$")
 _SPECIAL_SUFFIXES = tuple(sorted(set(STREET_SUFFIXES) | set(SCHOOL_SUFFIXES), key=len, reverse=True))
 
@@ -957,6 +960,8 @@ class _Pass:
         if i >= 2 and prev in ("kallas", "kallades", "kalla", "namn") and prev2 not in PRONOUNS_3 and \
                 self.labels[i - 2] != "PERSON":
             heter = False
+        if prev in ("mig", "mej", "honom", "henne", "hen", "oss") and prev2 in ("kallar", "kallade", "kalla"):
+            heter = True  # "alla kallar mig soffi"
         if prev in ("är", "ä", "e") and prev2 in ("namn", "namnet", "name", "nman", "nmn"):
             heter = True
         if low in FUNCTION_WORDS and not (heter and low in lex.first_gender):
@@ -1222,7 +1227,7 @@ class _Pass:
         i = 0
         while i < n:
             w = words[i]
-            if not w or len(w) > MAX_WORD:
+            if not w or len(w) > MAX_WORD or len(w) < 2 or (starts[i] > 0 and self.text[starts[i] - 1].isdigit()):
                 i += 1
                 continue
             low = lows[i]
