@@ -274,3 +274,13 @@ def test_more_hard_cases(text, expected):
 ])
 def test_typos_are_not_names(text):
     assert found(text) == []
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Tack för att ni finns.\n/Inge (svara hellre på mejl)", "Inge"),
+    ("Hoppas jag hör av er snart.\n- May", "May"),
+    ("Jag gjorde lumpen med Chuck Hagel.", "Chuck Hagel"),  # two capitalised words inside a sentence
+    ("läser vi författaren C G Jung", "C G Jung"),
+])
+def test_signatures_and_multiword_names(text, name):
+    assert masked(text, name), found(text)

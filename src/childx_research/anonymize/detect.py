@@ -614,8 +614,12 @@ def _typo_of_word(low: str, lex: Lexicon) -> bool:
         if i + 1 < n and word(low[:i] + low[i + 1] + low[i] + low[i + 2:]):
             return True
     for i in range(n):
-        for c in _ALPHABET:
-            if c != low[i] and word(low[:i] + c + low[i + 1:]):
+        for c in _NEIGHBOURS.get(low[i], ""):  # a neighbouring key ("polusen", "skeiv")
+            if word(low[:i] + c + low[i + 1:]):
+                return True
+    for i in range(1, n):
+        for c in _ALPHABET:  # a letter missing ("lektioerna")
+            if word(low[:i] + c + low[i:]):
                 return True
     return False
 
@@ -883,6 +887,14 @@ class _Pass:
         rest = self.text[self.ends[i]:self.ends[i] + 3].lstrip(" \t")
         return rest == "" or rest[0] in ",\n(+<" or rest[0].isdigit()
 
+    def signature_position(self, i: int) -> bool:
+        """First on its line, perhaps after "/", "-" or "–" (how mails are signed)."""
+        k = self.starts[i] - 1
+        text = self.text
+        while k >= 0 and text[k] in " \t/-–—":
+            k -= 1
+        return k < 0 or text[k] == "\n"
+
     # rules -------------------------------------------------------------------------------
     def label_for(self, base: str, i: int) -> str:
         lex = self.lex
@@ -920,12 +932,19 @@ class _Pass:
             if base in lex.proper or self.name_like_next(i) or self.low(i - 1) in SPEECH_BEFORE or \
                     (i > 0 and self.labels[i - 1] == "PERSON" and self.adjacent(i - 1, i)):
                 return self.label_for(base, i)
+            nxt = self.low(i + 1)
+            if self.adjacent(i, i + 1) and _is_cap(self.words[i + 1]) and nxt not in _NEVER_NAMES and \
+                    nxt not in lex.common and not self.sentence_start(i + 1):
+                return self.label_for(base, i)  # "med Chuck Hagel", "Ed King"
             return None
         # at the start of a sentence: a gazetteer, or the context, must say it is a name
+        if self.is_first(base) and self.line_alone(i) and self.signature_position(i):
+            return "PERSON"  # a signature: "/Inge (svara hellre på ...)", "- May", "Max, ni når mig på"
         if (low in FUNCTION_WORDS or low in lex.common) and not (
                 self.is_first(base) and self.name_like_next(i) and not lex.is_strong(self.low(i + 1))):
             return None
-        weak = lex.is_ordinary(low) or (base != low and lex.is_ordinary(base))
+        weak = lex.is_strong(low) or (base != low and lex.is_strong(base)) or \
+            (lex.is_ordinary(low) and base in lex.first_gender)
         known = self.known(base)
         nxt = self.low(i + 1)
         if known and not weak:
@@ -1029,7 +1048,7 @@ class _Pass:
         cap = upper or _is_cap(words[i])
         while self.adjacent(j, j + 1):
             nw, nlow = words[j + 1], lows[j + 1]
-            if nlow in lex.allow or nlow in FUNCTION_WORDS or nlow in lex.common:
+            if nlow in lex.allow or nlow in _NEVER_NAMES or (nlow in lex.common and not _is_cap(nw)):
                 break
             if cap:
                 if nlow in NAME_PARTICLES and self.adjacent(j + 1, j + 2) and _is_cap(words[j + 2]):
@@ -1046,8 +1065,9 @@ class _Pass:
                     break
                 if _is_cap(nw) or (upper and nw.isupper()):
                     nbase = _possessive_base(nlow, lex)
-                    if lex.is_strong(nlow) and not self.known(nbase):
-                        break
+                    if lex.is_strong(nlow) and not self.known(nbase) and \
+                            (nlow in RELATIONS or nlow in TITLES or not (_is_cap(words[i]) or words[i].isupper())):
+                        break  # "Anna Frost", "Jens Lind" -- but not "Emma Mamma"
                     if lex.is_place(nbase) and not self.is_first(nbase) and nbase not in lex.surnames:
                         break
                     j += 1
@@ -1327,9 +1347,11 @@ class _Pass:
             if label == "PERSON":
                 j = self.extend_person(i)
                 # "van der Burgh", "de Grey": particles before the name
-                while start > 0 and lows[start - 1] in NAME_PARTICLES and words[start - 1][:1].islower() and \
-                        self.adjacent(start - 1, start) and labels[start - 1] is None and _is_cap(w):
-                    start -= 1
+                while start > 0 and self.adjacent(start - 1, start) and labels[start - 1] is None and _is_cap(w) and (
+                        (lows[start - 1] in NAME_PARTICLES and words[start - 1][:1].islower()) or
+                        (len(words[start - 1]) == 1 and words[start - 1].isupper() and start - 1 > 0
+                         and not self.sentence_start(start - 1))):
+                    start -= 1  # "van der Burgh", "C G Jung"
             elif label == "PLATS":
                 j = self.extend_place(i)
                 if i > 0 and lows[i - 1] in DIRECTIONS and _is_cap(words[i - 1]) and \
@@ -1355,6 +1377,10 @@ TITLES = {"herr", "fru", "fröken", "kung", "kungen", "drottning", "drottningen"
           "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december", "måndag",
           "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag", "gud", "herren"}
 _LOWER_SPECIAL = CHAINS | CLUB_PREFIX | BUSINESS_HEADS | DIRECTIONS
+_NEVER_NAMES = FUNCTION_WORDS | RELATIONS | TITLES | {
+    "hej", "hejsan", "tjena", "tja", "hallå", "tack", "mvh", "hälsningar", "kram", "kramar", "puss", "ok",
+    "okej", "btw", "lol", "haha", "nej", "ja", "snälla", "förlåt", "sorry", "vänliga", "varma", "bästa",
+    "kära", "hi", "hello", "thanks"}
 _CORE_RELATIONS = {"kompis", "kille", "tjej", "bror", "syster", "mamma", "pappa", "kusin", "vän", "bästis",
                    "pojkvän", "flickvän", "granne", "lärare", "tränare", "morbror", "farbror", "moster", "faster"}
 _NEXT_WORDS = CLUB_SUFFIX | CLUB_WORDS | _TRADES | {"gymnasium", "gymnasiet", "skola", "skolan", "school", "academy",
