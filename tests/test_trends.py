@@ -16,7 +16,10 @@ from childx_research.trends import (ALERT_COLUMNS, DetectorParams, analyse, cont
                                     load_dated_records, run_trends, series_keys, weekly_panel)
 from childx_research.trends.farrington import (METHOD_FARRINGTON, METHOD_SHORT, FarringtonParams, blocks,
                                                design_for, evaluate_week)
+from childx_research.trends.cusum import METHOD_CUSUM
 from childx_research.trends.synthetic import grid_for, panel_from_arrays
+from childx_research.trends.trendtest import (METHOD_TREND, TrendTestParams, _Baseline, null_alarm_rate,
+                                              run_trend_test, window_z)
 
 WEEKS = 157  # three years and a week
 
@@ -204,21 +207,83 @@ def test_slow_ramp_flagged_by_trend_detector_within_8_weeks():
     y[start:] = 20 * (1 + np.minimum(ramp[start:], 12) / 12)       # doubles over 12 weeks
     y = np.round(y).astype(int)
     det = detect(panel_from_arrays([y]))
-    cus = det.alerts[det.alerts.method == "cusum_slow_rise"]
-    first = min(det_grid.weeks.index(date.fromisoformat(w)) for w in cus.week_start)
+    slow = det.alerts[det.alerts.method == METHOD_TREND]
+    first = min(det_grid.weeks.index(date.fromisoformat(w)) for w in slow.week_start)
     assert start <= first < start + 8
-    # Farrington alone does not see it in those weeks (that is why the CUSUM exists)
+    # Farrington alone does not see it in those weeks (that is why the trend test exists)
     far = det.alerts[det.alerts.method == METHOD_FARRINGTON]
     assert all(det_grid.weeks.index(date.fromisoformat(w)) >= first for w in far.week_start)
 
 
-def test_cusum_columns_describe_its_own_baseline():
+def test_slow_ramp_in_the_share_flagged_within_8_weeks():
+    """With the week's contacts known: the contacts vary, the option's share creeps up by
+    about 5 % of its level a week, and nothing alarms before the ramp."""
+    rng = np.random.default_rng(5)
+    start = 118
+    totals = rng.poisson(80 * (1 + 0.3 * np.sin(np.arange(WEEKS) / 52.18 * 2 * np.pi)))
+    share = 0.2 * (1 + 0.05 * np.clip(np.arange(WEEKS) - start + 1, 0, None))
+    y = rng.binomial(totals, share)
+    det = detect(panel_from_arrays([y], totals=totals))
+    slow = det.alerts[det.alerts.method == METHOD_TREND]
+    weeks = [det_grid.weeks.index(date.fromisoformat(w)) for w in slow.week_start]
+    assert weeks and min(weeks) >= start and min(weeks) < start + 8
+
+
+def test_flat_share_with_varying_contacts_raises_few_slow_rises():
+    """No trend, only a busy and a quiet season in the contacts: false alarms stay near the
+    calibrated rate (1/3 per series-year), far below the goal of 1."""
+    rng = np.random.default_rng(6)
+    alarms, weeks = 0, 0
+    for _ in range(20):
+        totals = rng.poisson(60 * (1 + 0.4 * np.sin(np.arange(WEEKS) / 52.18 * 2 * np.pi + rng.random() * 6)))
+        y = rng.binomial(totals, 0.15)
+        res = run_trend_test(y, det_grid.weeks, WEEKS - 1, TrendTestParams(), totals)
+        alarms += sum(w.alarm for w in res)
+        weeks += sum(np.isfinite(w.z) for w in res)
+    assert alarms / (weeks / 52.18) < 0.6
+
+
+def test_trend_columns_describe_its_own_baseline():
     y = np.full(WEEKS, 20)
     y[130:] = 30
     det = detect(panel_from_arrays([y]))
-    cus = det.alerts[det.alerts.method == "cusum_slow_rise"].iloc[0]
+    slow = det.alerts[det.alerts.method == METHOD_TREND].iloc[0]
+    assert det_grid.weeks[130].isoformat() <= slow.week_start <= det_grid.weeks[133].isoformat()
+    assert slow.observed > slow.upper_bound and slow.score > 1
+    assert slow.expected == pytest.approx(20, rel=0.05)
+    # a rise that goes on alarms again, but not every week
+    later = det.alerts[det.alerts.method == METHOD_TREND]
+    gaps = np.diff([det_grid.weeks.index(date.fromisoformat(w)) for w in later.week_start])
+    assert (gaps >= TrendTestParams().refractory).all()
+
+
+def test_ramp_score_is_hand_checkable():
+    """Four weeks, expected 10 of 40 contacts each (share 1/4), 4 more than expected in the
+    last week: a = s / (1 - p) = (1, 2, 3, 4) / 3, U = 4 a_4 = 16/3, Var = sum a^2 * 7.5 = 25."""
+    base = _Baseline(first=0, mu=np.full(4, 10.0), q=np.full(4, 0.75), grad=np.zeros((4, 1)),
+                     vcov=np.zeros((1, 1)), phi=1.0)
+    z, rest, sd, skew = window_z(np.array([10, 10, 10, 14]), base, 3, 4)
+    assert sd == pytest.approx(5.0) and z == pytest.approx(16 / 15) and rest == pytest.approx(0.0)
+    # binomial third cumulant mu q (2q - 1) = 3.75 per week: skew = sum a^3 * 3.75 / 125
+    assert skew == pytest.approx(3.75 * sum((k / 3) ** 3 for k in (1, 2, 3, 4)) / 125)
+
+
+def test_threshold_is_the_calibrated_false_alarm_rate():
+    """The default threshold is the one whose in-control rate is at most 1/3 per series-year."""
+    c = TrendTestParams().threshold
+    assert null_alarm_rate(c, weeks=300_000) <= 1 / 3 + 0.04
+    assert null_alarm_rate(c - 0.1, weeks=300_000) > 1 / 3
+
+
+def test_cusum_on_request():
+    y = np.full(WEEKS, 20)
+    y[130:] = 30
+    det = detect(panel_from_arrays([y]), DetectorParams(slow_rise=(METHOD_CUSUM,)))
+    assert set(det.alerts.method) <= {METHOD_FARRINGTON, METHOD_CUSUM}
+    cus = det.alerts[det.alerts.method == METHOD_CUSUM].iloc[0]
     assert cus.observed > cus.upper_bound and cus.score > 1
     assert cus.expected == pytest.approx(20, rel=0.05)
+    assert "cusum" in det.baseline and "trend_z" not in det.baseline
 
 
 # --- incomplete weeks -------------------------------------------------------------------------

@@ -68,12 +68,15 @@ class CusumWeek:
 
 
 def poisson_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, offset: np.ndarray | None = None,
-                 maxiter: int = 30, tol: float = 1e-8):
+                 maxiter: int = 30, tol: float = 1e-8, start: np.ndarray | None = None):
     """Poisson log-link IRLS with prior weights and offset; (beta, mu, (X'WX)^-1) or None."""
     w = np.ones_like(y, dtype=float) if w is None else w
     off = np.zeros_like(y, dtype=float) if offset is None else offset
-    beta = np.zeros(X.shape[1])
-    beta[0] = math.log(max(float(np.sum(w * y) / np.sum(w * np.exp(off))), 1e-6))
+    if start is not None:
+        beta = np.array(start, dtype=float)
+    else:
+        beta = np.zeros(X.shape[1])
+        beta[0] = math.log(max(float(np.sum(w * y) / np.sum(w * np.exp(off))), 1e-6))
     dev_old = math.inf
     for _ in range(maxiter):
         eta = X @ beta

@@ -2,7 +2,8 @@
 
 Every complete week with enough history is evaluated by the improved Farrington method
 (or, with fewer than two years of history, the short-history baseline) and by the
-slow-rise CUSUM. Incomplete weeks are never evaluated.
+slow-rise trend test (and, on request, the slow-rise CUSUM). Incomplete weeks are never
+evaluated.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import pandas as pd
 from .counts import WeeklyPanel
 from .cusum import METHOD_CUSUM, CusumParams, cusum_series
 from .farrington import METHOD_FARRINGTON, METHOD_SHORT, FarringtonParams, design_for, evaluate_week
+from .trendtest import METHOD_TREND, TrendTestParams, run_trend_test
 
 ALERT_COLUMNS = ["field", "option", "week_start", "observed", "expected", "upper_bound", "score", "method"]
 BASELINE_COLUMNS = ["field", "option", "week_start", "observed", "expected", "upper_bound", "phi",
-                    "score", "trend", "method", "cusum", "cusum_upper_bound"]
+                    "score", "trend", "method", "cusum", "cusum_upper_bound", "trend_z",
+                    "trend_upper_bound"]
 
 METHOD_LABELS_SV = {
     METHOD_FARRINGTON: "Plötslig ökning (Farrington)",
     METHOD_SHORT: "Plötslig ökning (kort historik)",
     METHOD_CUSUM: "Långsam ökning (CUSUM)",
+    METHOD_TREND: "Långsam ökning (trendtest)",
 }
 
 
@@ -31,6 +35,9 @@ METHOD_LABELS_SV = {
 class DetectorParams:
     farrington: FarringtonParams = field(default_factory=FarringtonParams)
     cusum: CusumParams = field(default_factory=CusumParams)
+    trend: TrendTestParams = field(default_factory=TrendTestParams)
+    # the slow-rise detectors to run: the trend test; the CUSUM on request (for comparison)
+    slow_rise: tuple[str, ...] = (METHOD_TREND,)
 
 
 @dataclass
@@ -58,7 +65,10 @@ def detect(panel: WeeklyPanel, params: DetectorParams = DetectorParams()) -> Det
             y = panel.counts[g, s]
             tot = None if panel.totals is None or not fp.population_offset else panel.totals[g]
             res = [evaluate_week(y, d, fp, tot) if d is not None else None for d in designs]
-            cus = cusum_series(y, weeks, grid.last_complete, params.cusum, tot)
+            cus = cusum_series(y, weeks, grid.last_complete, params.cusum, tot) \
+                if METHOD_CUSUM in params.slow_rise else None
+            trt = run_trend_test(y, weeks, grid.last_complete, params.trend, tot) \
+                if METHOD_TREND in params.slow_rise else None
             for t, r in enumerate(res):
                 if r is None or not r.evaluated:
                     continue
@@ -74,18 +84,28 @@ def detect(panel: WeeklyPanel, params: DetectorParams = DetectorParams()) -> Det
                 base_cols["score"].append(r.score)
                 base_cols["trend"].append(r.trend)
                 base_cols["method"].append(r.method)
-                base_cols["cusum"].append(cus[t].s)
-                base_cols["cusum_upper_bound"].append(cus[t].upper)
+                base_cols["cusum"].append(cus[t].s if cus else np.nan)
+                base_cols["cusum_upper_bound"].append(cus[t].upper if cus else np.nan)
+                base_cols["trend_z"].append(trt[t].z if trt else np.nan)
+                base_cols["trend_upper_bound"].append(trt[t].upper if trt else np.nan)
                 if r.alarm:
                     alert_rows.append((group, fkey, okey, week_iso[t], int(y[t]), r.expected, r.upper,
                                        r.score, r.method))
-                c = cus[t]
-                if c.alarm:
+                if cus and cus[t].alarm:
+                    c = cus[t]
                     alert_rows.append((group, fkey, okey, week_iso[t], int(y[t]), c.expected, c.upper,
                                        c.score, METHOD_CUSUM))
+                if trt and trt[t].alarm:
+                    c = trt[t]
+                    alert_rows.append((group, fkey, okey, week_iso[t], int(y[t]), c.expected, c.upper,
+                                       c.score, METHOD_TREND))
     by = panel.by
     alerts = pd.DataFrame(alert_rows, columns=["organisation"] + ALERT_COLUMNS)
     baseline = pd.DataFrame(base_cols)
+    if METHOD_CUSUM not in params.slow_rise:
+        baseline = baseline.drop(columns=["cusum", "cusum_upper_bound"])
+    if METHOD_TREND not in params.slow_rise:
+        baseline = baseline.drop(columns=["trend_z", "trend_upper_bound"])
     baseline.insert(0, "organisation", org_col)
     keys = ["field", "option", "week_start", "method"]
     if by:

@@ -82,8 +82,10 @@ def write_outputs(result: TrendResult, out_dir: str | Path) -> dict[str, Path]:
     for c in ("expected", "upper_bound", "score"):
         alerts[c] = alerts[c].astype(float).round(4)
     baseline = result.baseline.copy()
-    for c in ("expected", "upper_bound", "phi", "score", "cusum", "cusum_upper_bound"):
-        baseline[c] = baseline[c].astype(float).round(4)
+    for c in ("expected", "upper_bound", "phi", "score", "cusum", "cusum_upper_bound", "trend_z",
+              "trend_upper_bound"):
+        if c in baseline:
+            baseline[c] = baseline[c].astype(float).round(4)
     paths = {
         "weekly_counts": _write_csv(result.weekly_counts(), out / "weekly_counts.csv"),
         "alerts": _write_csv(alerts, out / "alerts.csv"),
