@@ -23,7 +23,7 @@ from matplotlib.patches import Patch
 
 from ..forms import Form
 from ..records import atomic_open
-from ..trends import METHOD_CUSUM, METHOD_FARRINGTON, METHOD_SHORT, TrendResult
+from ..trends import METHOD_CUSUM, METHOD_FARRINGTON, METHOD_SHORT, METHOD_TREND, TrendResult
 from . import disclosure as dc
 from .config import ReportConfig
 from .style import (BLUE, GREY, LIGHT_GREY, ORANGE, PURPLE, SEQUENTIAL, VERMILLION, frame, integer_axis,
@@ -32,11 +32,15 @@ from .style import (BLUE, GREY, LIGHT_GREY, ORANGE, PURPLE, SEQUENTIAL, VERMILLI
 ALERT_STYLE = {  # method -> (marker, colour, Swedish legend label)
     METHOD_FARRINGTON: ("v", VERMILLION, "Larm: plötslig ökning"),
     METHOD_SHORT: ("v", ORANGE, "Larm: plötslig ökning (kort historik)"),
-    METHOD_CUSUM: ("D", PURPLE, "Larm: långsam ökning"),
+    METHOD_TREND: ("D", PURPLE, "Larm: långsam ökning"),
+    METHOD_CUSUM: ("D", PURPLE, "Larm: långsam ökning (CUSUM)"),
 }
+SLOW_METHODS = (METHOD_TREND, METHOD_CUSUM)
+METHOD_ORDER = (METHOD_FARRINGTON, METHOD_SHORT, METHOD_TREND, METHOD_CUSUM)
 METHOD_SV = {
     METHOD_FARRINGTON: "Plötslig ökning (Farrington)",
     METHOD_SHORT: "Plötslig ökning (kort historik)",
+    METHOD_TREND: "Långsam ökning (trendtest)",
     METHOD_CUSUM: "Långsam ökning (CUSUM)",
 }
 
@@ -193,7 +197,7 @@ def _mark_alerts(ax, xs: list[date], methods: list[str]) -> set[str]:
     used = set()
     for x, m in zip(xs, methods):
         marker, colour, _ = ALERT_STYLE.get(m, ("v", VERMILLION, m))
-        ax.plot([x], [0.96 if m != METHOD_CUSUM else 0.86], marker=marker, color=colour, ms=4.2,
+        ax.plot([x], [0.86 if m in SLOW_METHODS else 0.96], marker=marker, color=colour, ms=4.2,
                 transform=trans, clip_on=False, zorder=5, lw=0)
         used.add(m)
     return used
@@ -204,7 +208,7 @@ def _legend_handles(kind: str, used_methods: set[str]) -> list:
                       else "Andel av kontakterna")]
     if kind == "count":
         handles.append(Patch(facecolor=LIGHT_GREY, label=f"1–{dc.MIN_COUNT - 1} kontakter (visas inte)"))
-    for m in (METHOD_FARRINGTON, METHOD_SHORT, METHOD_CUSUM):
+    for m in METHOD_ORDER:
         if m in used_methods:
             marker, colour, label = ALERT_STYLE[m]
             handles.append(Line2D([0], [0], color=colour, marker=marker, lw=0, ms=4.5, label=label))
@@ -569,12 +573,12 @@ def fig_alert_timeline(rep: Report, max_rows: int = 25) -> None:
     labels = [f"{rep.label(f)}: {rep.label(f, o)}" for f, o in order]
     fig, ax = new_figure(3.0 + 0.42 * len(order) + 3.0)
     used: set[str] = set()
-    for m in (METHOD_FARRINGTON, METHOD_SHORT, METHOD_CUSUM):
+    for m in METHOD_ORDER:
         sub = alerts[alerts.method == m]
         ys, xs = [], []
         for r in sub.itertuples():
             if (r.field, r.option) in order:
-                ys.append(order.index((r.field, r.option)) + (0.18 if m == METHOD_CUSUM else -0.0))
+                ys.append(order.index((r.field, r.option)) + (0.18 if m in SLOW_METHODS else -0.0))
                 xs.append(date.fromisoformat(r.week_start))
         if xs:
             marker, colour, label = ALERT_STYLE[m]
@@ -588,10 +592,11 @@ def fig_alert_timeline(rep: Report, max_rows: int = 25) -> None:
     month_axis(ax, (g.weeks[-1] - g.weeks[0]).days)
     ax.set_xlabel("Vecka")
     handles = [Line2D([0], [0], color=ALERT_STYLE[m][1], marker=ALERT_STYLE[m][0], lw=0, ms=4.5,
-                      label=ALERT_STYLE[m][2]) for m in (METHOD_FARRINGTON, METHOD_SHORT, METHOD_CUSUM) if m in used]
+                      label=ALERT_STYLE[m][2]) for m in METHOD_ORDER if m in used]
     table = alerts_table(rep, alerts[[k in order for k in zip(alerts.field, alerts.option)]])
     rep.save(fig, "larm_over_tid", "Aktuella larm", "Larm från veckobevakningen över tid",
              f"Varje markering är en vecka då antalet kontakter med alternativet larmade: plötslig ökning "
              f"(förbättrade Farrington-metoden, eller en enklare baslinje när historiken är kortare än två år) eller "
-             f"långsam ökning (CUSUM). Visar de {len(order)} alternativ som larmat mest. Ofullständiga veckor "
-             f"bedöms inte. {dc.EXPLANATION_SV}", table, legend=handles)
+             f"långsam ökning (andelen har stigit under de senaste 4–12 veckorna, enligt ett trendtest). Visar de "
+             f"{len(order)} alternativ som larmat mest. Ofullständiga veckor bedöms inte. {dc.EXPLANATION_SV}",
+             table, legend=handles)
