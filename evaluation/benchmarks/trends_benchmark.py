@@ -36,11 +36,15 @@ import pandas as pd
 
 from childx_research.forms import load_form
 from childx_research.trends import DetectorParams, detect, series_keys
+from childx_research.trends.cusum import METHOD_CUSUM
+from childx_research.trends.farrington import METHOD_FARRINGTON, METHOD_SHORT
+from childx_research.trends.trendtest import METHOD_TREND
 from childx_research.trends.synthetic import (Injection, draw, draw_shares, independent_panel, multiplier,
                                               panel_from_arrays, series_mean)
 
 OUTBREAK_WINDOW = 4   # weeks, from the start week inclusive
 RISE_WINDOW = 8
+METHODS = [METHOD_FARRINGTON, METHOD_SHORT, METHOD_TREND, METHOD_CUSUM]   # those run (set in detector_params)
 
 
 # --- scoring ------------------------------------------------------------------------------
@@ -65,7 +69,7 @@ def summarise(events: pd.DataFrame, null: pd.DataFrame) -> dict:
             "median_delay_weeks": None if not det.any() else float(ev.delay[det].median()),
             "mean_delay_weeks": None if not det.any() else round(float(ev.delay[det].mean()), 2),
             "by_method_share": {m: round(float(ev[f"delay_{m}"].notna().mean()), 3)
-                                for m in ("farrington_flexible", "short_history_baseline", "cusum_slow_rise")
+                                for m in METHODS
                                 if f"delay_{m}" in ev},
         }
     if not null.empty:
@@ -76,7 +80,7 @@ def summarise(events: pd.DataFrame, null: pd.DataFrame) -> dict:
             "per_series_year": round(float(null.alarms.sum() / years), 3),
             "per_series_year_by_method": {
                 m: round(float(null[f"alarms_{m}"].sum() / years), 3)
-                for m in ("farrington_flexible", "short_history_baseline", "cusum_slow_rise")},
+                for m in METHODS},
         }
         fyears = null.series_years_farrington_period.sum() if "series_years_farrington_period" in null else 0
         if fyears:
@@ -85,7 +89,7 @@ def summarise(events: pd.DataFrame, null: pd.DataFrame) -> dict:
                 "per_series_year": round(float(null.alarms_farrington_period.sum() / fyears), 3),
                 "per_series_year_by_method": {
                     m: round(float(null[f"alarms_{m}_farrington_period"].sum() / fyears), 3)
-                    for m in ("farrington_flexible", "cusum_slow_rise")},
+                    for m in METHODS if m != METHOD_SHORT},
             }
     return out
 
@@ -103,7 +107,7 @@ def _null_row(base, al: pd.DataFrame, week_index: dict[str, int], first_far: int
     r = {"base": base, "alarms": len(al), "series_years": n_eval / 52.18,
          "alarms_farrington_period": int((wk >= first_far).sum()),
          "series_years_farrington_period": n_eval_far / 52.18}
-    for m in ("farrington_flexible", "short_history_baseline", "cusum_slow_rise"):
+    for m in METHODS:
         r[f"alarms_{m}"] = int((al.method == m).sum())
         r[f"alarms_{m}_farrington_period"] = int(((al.method.to_numpy() == m) & (wk >= first_far)).sum())
     return r
@@ -112,7 +116,7 @@ def _null_row(base, al: pd.DataFrame, week_index: dict[str, int], first_far: int
 def _delays(alerts: pd.DataFrame, week_index: dict[str, int], start: int, window: int) -> dict:
     wk = np.array([week_index[w] for w in alerts.week_start], dtype=int)
     row = {"delay": first_alert(wk, start, window)}
-    for m in ("farrington_flexible", "short_history_baseline", "cusum_slow_rise"):
+    for m in METHODS:
         row[f"delay_{m}"] = first_alert(wk[alerts.method.to_numpy() == m], start, window)
     return row
 
@@ -181,7 +185,11 @@ def detector_params(args) -> DetectorParams:
     d = DetectorParams()
     far = {k: v for k, v in (("alpha", args.alpha),) if v is not None}
     cus = {k: v for k, v in (("k", args.cusum_k), ("h", args.cusum_h)) if v is not None}
-    return DetectorParams(farrington=replace(d.farrington, **far), cusum=replace(d.cusum, **cus))
+    trt = {k: v for k, v in (("threshold", args.trend_threshold),) if v is not None}
+    slow = d.slow_rise if args.slow_rise is None else tuple(args.slow_rise)
+    METHODS[:] = [METHOD_FARRINGTON, METHOD_SHORT, *slow]
+    return DetectorParams(farrington=replace(d.farrington, **far), cusum=replace(d.cusum, **cus),
+                          trend=replace(d.trend, **trt), slow_rise=slow)
 
 
 def speed_form(args) -> dict:
@@ -264,7 +272,7 @@ def records_mode(args) -> dict:
                     "per_series_year": round(len(out_al) / max(out_weeks / 52.18, 1e-9), 3),
                     "per_series_year_by_method": {
                         m: round(int((out_al.method == m).sum()) / max(out_weeks / 52.18, 1e-9), 3)
-                        for m in ("farrington_flexible", "short_history_baseline", "cusum_slow_rise")}}
+                        for m in METHODS}}
     overall = summarise(events, null)
     if "false_alarms" in overall:
         overall["false_alarms"]["outside_injected_periods"] = outside_rate
@@ -342,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", type=float, help="Farrington alpha (two-sided; default 0.01)")
     ap.add_argument("--cusum-k", type=float, help="CUSUM reference value k (default 0.5)")
     ap.add_argument("--cusum-h", type=float, help="CUSUM decision interval h (default 4)")
+    ap.add_argument("--trend-threshold", type=float, help="trend test threshold c (default 2.75)")
+    ap.add_argument("--slow-rise", nargs="*", choices=[METHOD_TREND, METHOD_CUSUM],
+                    help="slow-rise detectors to run (default: the package default)")
     args = ap.parse_args(argv)
     if (args.records is None) != (args.truth is None):
         ap.error("--records and --truth go together")
