@@ -476,7 +476,7 @@ def fig_current_alerts(rep: Report) -> pd.DataFrame:
     keys = list(dict.fromkeys(zip(cur.field, cur.option)))[: rep.cfg.max_alert_panels]
     first_t = max(0, g.last_complete - 51)
     weeks = list(g.weeks[first_t: g.last_complete + 1])
-    fig, axes, ncols = _grid_axes(len(keys), panel_h_cm=3.6)
+    fig, axes, ncols = _grid_axes(len(keys), panel_h_cm=4.0)
     base = rep.result.baseline
     all_alerts = rep.result.alerts
     used: set[str] = set()
@@ -499,7 +499,9 @@ def fig_current_alerts(rep: Report) -> pd.DataFrame:
         ax.set_ylim(0, top * 1.3)
         integer_axis(ax)
         month_axis(ax, 365, narrow=ncols > 1)
-        ax.set_title(f"{rep.label(fk)}: {rep.label(fk, ok)}", fontsize=7.5, loc="left")
+        # field and option on two lines: side by side, one line runs into the next panel's title
+        ax.set_title(f"{rep.label(fk)}:{chr(10) if ncols > 1 else ' '}{rep.label(fk, ok)}", fontsize=7.5,
+                     loc="left")
         for w, n, e, u in zip(iso, y, exp, upp):
             rows.append({"Fält": rep.label(fk), "Alternativ": rep.label(fk, ok), "Vecka (måndag)": w,
                          "Antal kontakter": dc.table_count(n), "Förväntat": dc.table_number(e),
