@@ -82,6 +82,8 @@ def test_server_is_local_private_and_invitation_only(labelstudio):
                                           "csrfmiddlewaretoken": s.cookies.get("csrftoken", "")},
                    headers={"Referer": f"{url}/user/signup/"})
         assert r.status_code == 403
+    # the fresh data folder started from the repository's migrated empty database
+    assert "Initializing database" not in labelstudio.log_path.read_text(encoding="utf-8", errors="replace")
     # and Label Studio does not report this repository's git commits as its version
     version = httpx.get(f"{url}/api/version").json()
     head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%H"], capture_output=True,

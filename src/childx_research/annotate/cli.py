@@ -104,7 +104,8 @@ def run_serve(form: Form, *, data_dir: Path = DEFAULT_DATA_DIR, port: int = DEFA
                 server.process = None  # leave it running
             return
         say("Stoppa med Ctrl-C.")
-        signal.signal(signal.SIGTERM, _interrupt)
+        for sig in (signal.SIGINT, signal.SIGTERM):  # also when started in the background
+            signal.signal(sig, _interrupt)
         try:
             while server.process.poll() is None:
                 time.sleep(1)

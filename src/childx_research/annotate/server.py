@@ -20,6 +20,7 @@ A team that outgrows one laptop points Label Studio at PostgreSQL with its own s
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import secrets
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..records import atomic_open as atomic_write
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LS_VENV = Path(os.environ.get("CHILDX_LABEL_STUDIO_VENV", REPO_ROOT / ".venv-labelstudio"))
@@ -160,7 +162,8 @@ def server_env(data_dir: Path, credentials: Credentials | None, extra: dict[str,
         base = k.removeprefix("LABEL_STUDIO_")
         for variant in (f"LABEL_STUDIO_{base}", f"HEARTEX_{base}", base):
             env.pop(variant, None)
-    env.update(PRIVACY_ENV)
+    env.update(extra or {})
+    env.update(PRIVACY_ENV)  # last: nothing passed in switches them back on
     env.update({
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
         "DO_NOT_TRACK": "1",
@@ -179,29 +182,82 @@ def server_env(data_dir: Path, credentials: Credentials | None, extra: dict[str,
     if credentials is not None:
         env.update({"LABEL_STUDIO_USERNAME": credentials.username, "LABEL_STUDIO_PASSWORD": credentials.password,
                     "LABEL_STUDIO_USER_TOKEN": credentials.token})
-    env.update(extra or {})
     return env
 
 
+#: Label Studio's own database settings, passed through from the environment or ``.env``.
+DB_KEYS = ("DJANGO_DB", "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD", "POSTGRE_HOST", "POSTGRE_PORT")
+
+
 def _uses_sqlite(env: dict[str, str]) -> bool:
-    return not (env.get("DJANGO_DB") or env.get("LABEL_STUDIO_DJANGO_DB"))
+    value = env.get("LABEL_STUDIO_DJANGO_DB") or env.get("HEARTEX_DJANGO_DB") or env.get("DJANGO_DB")
+    return value in (None, "", "sqlite")
 
 
-def ensure_db_template(timeout: float = 600) -> Path | None:
-    """Build the migrated empty SQLite database once (about a minute); return its path."""
-    if DB_TEMPLATE.exists():
-        return DB_TEMPLATE
+def db_settings_from(env_file: str | Path | None) -> dict[str, str]:
+    """The database settings in ``env_file`` that the environment does not already set."""
+    file_env = read_env_file(env_file) if env_file else {}
+    return {k: v for k, v in file_env.items()
+            if k.removeprefix("LABEL_STUDIO_") in DB_KEYS and k not in os.environ}
+
+
+def installed_version() -> str | None:
+    """The version of Label Studio installed in its venv (from its dist-info folder)."""
+    for d in sorted(LS_VENV.glob("lib/python*/site-packages/label_studio-*.dist-info")):
+        return d.name.removeprefix("label_studio-").removesuffix(".dist-info")
+    return None
+
+
+def shipped_db_template(version: str | None = None) -> Path:
+    """Where the repository keeps the migrated empty database for a Label Studio version:
+    running its ~400 migrations takes most of a minute on a laptop, copying takes nothing."""
+    return REPO_ROOT / "annotation" / f"labelstudio-{version or installed_version()}-empty-db.sqlite3.gz"
+
+
+def _migrate_into(db_path: Path, timeout: float) -> None:
     exe = require_label_studio()
-    DB_TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="migrate-", dir=DB_TEMPLATE.parent) as tmp:
+    with tempfile.TemporaryDirectory(prefix="migrate-", dir=db_path.parent) as tmp:
         env = server_env(Path(tmp), None)
         proc = subprocess.run([str(exe), "version", "--data-dir", tmp], env=env, cwd=tmp, timeout=timeout,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         db = Path(tmp) / DB_NAME
         if proc.returncode != 0 or not db.exists():
             raise LabelStudioError("Label Studio could not create its database:\n" + proc.stdout[-2000:])
-        os.replace(db, DB_TEMPLATE)
+        os.replace(db, db_path)
+
+
+def ensure_db_template(timeout: float = 600) -> Path:
+    """The migrated empty SQLite database: the repository's copy for the installed version,
+    or else built once by running the migrations (about a minute). Label Studio still runs
+    any migration a copy lacks when it starts, so a stale copy is slow, never wrong."""
+    if DB_TEMPLATE.exists():
+        return DB_TEMPLATE
+    require_label_studio()
+    DB_TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
+    shipped = shipped_db_template()
+    if shipped.exists():
+        fd, tmp = tempfile.mkstemp(prefix=".template-", dir=DB_TEMPLATE.parent)
+        with os.fdopen(fd, "wb") as out, gzip.open(shipped, "rb") as src:
+            shutil.copyfileobj(src, out)
+        os.replace(tmp, DB_TEMPLATE)
+    else:
+        _migrate_into(DB_TEMPLATE, timeout)
     return DB_TEMPLATE
+
+
+def write_shipped_db_template(timeout: float = 600) -> Path:
+    """Run the migrations of the installed Label Studio into a fresh database and store it,
+    gzipped, in ``annotation/`` (`make labelstudio-template`, after changing the pin)."""
+    require_label_studio()
+    target = shipped_db_template()
+    with tempfile.TemporaryDirectory(prefix="template-") as tmp:
+        db = Path(tmp) / DB_NAME
+        _migrate_into(db, timeout)
+        with atomic_write(target, "wb") as out, open(db, "rb") as src, \
+                gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as gz:
+            shutil.copyfileobj(src, gz)
+    os.chmod(target, 0o644)
+    return target
 
 
 # --- the server ------------------------------------------------------------------------------
@@ -306,7 +362,7 @@ def start_server(data_dir: str | Path | None = None, port: int | None = DEFAULT_
         if is_ready(url, credentials.token):
             return LabelStudioServer(url=url, credentials=credentials, data_dir=None)
         raise LabelStudioError(f"port {port} on {HOST} is already in use by something else (try --port)")
-    env = server_env(data_dir, credentials, extra_env)
+    env = server_env(data_dir, credentials, {**db_settings_from(env_file), **(extra_env or {})})
     if _uses_sqlite(env) and not (data_dir / DB_NAME).exists():
         shutil.copyfile(ensure_db_template(), data_dir / DB_NAME)
     log_path = Path(log_path) if log_path else data_dir / "label-studio.log"
