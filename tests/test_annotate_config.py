@@ -6,7 +6,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from childx_research.annotate.config import (DIALOG_KEY, DIALOG_TAG, MISSED_TAG, MISSED_TITLE, PII_TYPES_SV,
+from childx_research.annotate.config import (DIALOG_KEY, DIALOG_TAG, MISSED_TAG, MISSED_TITLE,
                                              conversation_from_task, instructions_html, label_config, task_data)
 from childx_research.annotate.results import (AnnotationRecord, MissedSpan, annotation_record, certainty, consensus,
                                               is_complete, prediction_result, result_values)

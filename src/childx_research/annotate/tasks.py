@@ -19,6 +19,7 @@ Running it again on the same server state writes the same files.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,10 +178,15 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
     """
     conversations = list(conversations)
     ids = [c.id for c in conversations]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         raise InputError(f"duplicate conversation id {dupes[0]!r}", path=path)
+    position = {cid: i for i, cid in enumerate(ids)}
     require_anonymised(conversations, path=path)
+    for cid, values in (annotations or {}).items():
+        problems = form.check_values({**{f.key: "" for f in form.text_fields}, **values})
+        if problems:
+            raise InputError(f"annotation for {cid!r}: {problems[0][0]}: {problems[0][1]}")
 
     preds: dict[str, FormRecord] = {}
     for rec in predictions or []:
@@ -208,7 +214,7 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
 
     def priority(cid: str) -> tuple:
         s = scores.get(cid)
-        return (s is None, s if s is not None else 0.0, ids.index(cid))
+        return (s is None, s if s is not None else 0.0, position[cid])
 
     new = sorted((c for c in conversations if c.id not in existing), key=lambda c: priority(c.id))
     tasks = []
@@ -221,11 +227,7 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
             task["predictions"] = [prediction_of(conv.id)]
             result.predictions_added += 1
         if annotations and conv.id in annotations:
-            values = annotations[conv.id]
-            problems = form.check_values({**{f.key: "" for f in form.text_fields}, **values})
-            if problems:
-                raise InputError(f"annotation for {conv.id!r}: {problems[0][0]}: {problems[0][1]}")
-            ann: dict[str, Any] = {"result": prediction_result(form, values)}
+            ann: dict[str, Any] = {"result": prediction_result(form, annotations[conv.id])}
             if lead_times and conv.id in lead_times:
                 ann["lead_time"] = float(lead_times[conv.id])
             task["annotations"] = [ann]
