@@ -55,8 +55,9 @@ labelstudio-template: setup labelstudio
 
 # Debian's chromium for the browser test; installed when missing and we are root,
 # otherwise the browser test skips and says why.
+CHROMIUM ?= chromium
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing chromium (Debian) for the browser test"; \
 	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
