@@ -27,7 +27,7 @@ from ..trends import METHOD_CUSUM, METHOD_FARRINGTON, METHOD_SHORT, METHOD_TREND
 from . import disclosure as dc
 from .config import ReportConfig
 from .style import (BLUE, GREY, LIGHT_GREY, ORANGE, PURPLE, SEQUENTIAL, VERMILLION, frame, integer_axis,
-                    month_axis, new_figure, percent_axis, report_style, sv_period)
+                    month_axis, new_figure, percent_axis, sv_period)
 
 ALERT_STYLE = {  # method -> (marker, colour, Swedish legend label)
     METHOD_FARRINGTON: ("v", VERMILLION, "Larm: plötslig ökning"),

@@ -53,7 +53,6 @@ def detect(panel: WeeklyPanel, params: DetectorParams = DetectorParams()) -> Det
     weeks = grid.weeks
     fp = params.farrington
     designs = [design_for(weeks, t, fp) if t <= grid.last_complete else None for t in range(grid.n)]
-    evaluable = np.array([d is not None for d in designs])
     week_iso = [w.isoformat() for w in weeks]
 
     alert_rows: list[tuple] = []
