@@ -125,6 +125,14 @@ def test_dataset_for_another_form(mini_form):
     assert decode_row(row, mini_form) == {"kanal_fragan": "natet", "behov": ["prata", "rad"], "anteckning": "kort"}
 
 
+def test_small_sets_give_empty_but_valid_splits(form):
+    contacts = [Contact.model_validate(_contact(i)) for i in range(2)]
+    dd = contacts_to_dataset_dict(contacts, form)
+    assert sum(len(d) for d in dd.values()) == 2
+    assert any(len(d) == 0 for d in dd.values())
+    assert all(d.features == dd["train"].features for d in dd.values())
+
+
 def test_split_is_deterministic_and_stratified(form):
     items = []
     for i in range(200):

@@ -346,7 +346,9 @@ def to_dataset_dict(pairs: Iterable[tuple[Conversation, dict[str, Any]]], form: 
     rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
     for conv, values in pairs:
         rows[assignment[conv.id]].append(_row(conv, values, form))
-    return DatasetDict({s: Dataset.from_list(rows[s], features=features) for s in SPLITS})
+    # column-wise, so that an empty split (few annotated conversations) is still a valid Dataset
+    return DatasetDict({s: Dataset.from_dict({k: [r[k] for r in rows[s]] for k in features}, features=features)
+                        for s in SPLITS})
 
 
 def contacts_to_dataset_dict(contacts: Iterable[Contact], form: Form, *, seed: int = 0):

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..forms import Form
-from ..records import Conversation, FormRecord, atomic_open, write_json, write_jsonl
+from ..records import Conversation, FormRecord, atomic_open, to_dataset_dict, write_json, write_jsonl
 from .config import conversation_from_task, instructions_html, label_config, task_data
 from .results import AnnotationRecord, annotation_record, certainty, consensus, prediction_result
 
@@ -364,7 +364,7 @@ def pull(client, form: Form, out_dir: str | Path, *, title: str | None = None, s
                                 annotators=sorted({a.annotator for a in usable if a.annotator is not None})))
         pairs.append((conv, values))
 
-    dd = _dataset_dict(pairs, form, seed)
+    dd = to_dataset_dict(pairs, form, seed=seed)
     agr = agreement.field_agreement(records, form)
     dis = agreement.disagreements(records, form)
     lead = agreement.lead_times(records)
@@ -401,22 +401,6 @@ def pull(client, form: Form, out_dir: str | Path, *, title: str | None = None, s
                                   "counts": counts, "splits": {k: len(v) for k, v in dd.items()}})
     return PullResult(project_id=pid, out_dir=out, tasks=len(tasks), annotations=records, forms=forms, dataset=dd,
                       agreement=agr, disagreements=dis, lead_times=lead, failures=fail, paths=paths, counts=counts)
-
-
-def _dataset_dict(pairs: list[tuple[Conversation, dict[str, Any]]], form: Form, seed: int):
-    """``records.to_dataset_dict``; while few conversations are annotated a split can be
-    empty, which ``Dataset.from_list`` cannot type, so then every split is built from columns."""
-    from datasets import Dataset, DatasetDict
-
-    from ..records import SPLITS, _row, dataset_features, split_ids, to_dataset_dict
-
-    assignment = split_ids([(c.id, v) for c, v in pairs], form, seed=seed)
-    if set(assignment.values()) == set(SPLITS):
-        return to_dataset_dict(pairs, form, seed=seed)
-    features = dataset_features(form)
-    parts = {s: [_row(c, v, form) for c, v in pairs if assignment[c.id] == s] for s in SPLITS}
-    return DatasetDict({s: Dataset.from_dict({k: [r[k] for r in rows] for k in features}, features=features)
-                        for s, rows in parts.items()})
 
 
 @contextmanager
