@@ -11,10 +11,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
+from .yamlio import read_yaml
 
 KEY_PATTERN = r"^[a-z0-9_]+$"
 FieldKind = Literal["single", "multi", "text"]
@@ -172,20 +172,7 @@ class Form(BaseModel):
 def load_form(path_or_id: str | Path | None = None) -> Form:
     """Load and validate a form file; ``None`` or a bare id means a form in ``annotation/forms``."""
     path = resolve_form_path(path_or_id)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("form file not found", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read form file ({exc.strerror})", path=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise InputError(f"invalid YAML ({getattr(exc, 'problem', exc)})", path=path, line=line) from None
-    if not isinstance(data, dict):
-        raise InputError("a form file must be a YAML mapping", path=path)
+    data = read_yaml(path, "form file")
     try:
         return Form.model_validate(data)
     except ValidationError as exc:

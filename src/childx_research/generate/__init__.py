@@ -15,10 +15,9 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-import yaml
-
 from ..errors import InputError
 from ..forms import Form, load_form
+from ..yamlio import read_yaml
 from ..records import Contact, Message, PiiSpan, write_json, write_jsonl
 from ..summary import summarise
 from .bank import load_bank
@@ -38,19 +37,10 @@ class Generated:
 
 def load_config(path: str | Path | None = None) -> dict[str, Any]:
     """The default config, updated section by section with a user's file."""
-    cfg = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    cfg = read_yaml(DEFAULT_CONFIG, "generator config")
     if path is not None:
         path = Path(path)
-        try:
-            user = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except FileNotFoundError:
-            raise InputError("config file not found", path=path) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(f"invalid YAML ({getattr(exc, 'problem', exc)})", path=path,
-                             line=mark.line + 1 if mark else None) from None
-        if not isinstance(user, dict):
-            raise InputError("a generator config must be a YAML mapping", path=path)
+        user = read_yaml(path, "generator config")
         for k, v in user.items():
             if k not in cfg:
                 raise InputError("unknown config key", path=path, key=k)

@@ -6,9 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import InputError
+from ..yamlio import read_yaml
 from .pii import PII_SLOTS
 from .templates import TemplateError, slots_of
 
@@ -58,14 +57,7 @@ def load_bank(folder: str | None = None) -> dict[str, Any]:
     root = Path(folder) if folder else PHRASES_DIR
     merged: dict[str, Any] = {}
     for path in sorted(root.glob("*.yaml")):
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(f"invalid YAML ({getattr(exc, 'problem', exc)})", path=path,
-                             line=mark.line + 1 if mark else None) from None
-        if not isinstance(data, dict):
-            raise InputError("a phrase bank must be a YAML mapping", path=path)
+        data = read_yaml(path, "phrase bank")
         _check(data, path, "")
         ns = NAMESPACES.get(path.stem, path.stem)
         _merge(merged.setdefault(ns, {}), data, path.stem)

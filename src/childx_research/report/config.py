@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import InputError
+from ..yamlio import read_yaml
 from ..forms import Form
 
 CONFIG_DIR = Path(__file__).with_name("config")
@@ -56,16 +56,7 @@ def load_report_config(form: Form, path: str | Path | None = None) -> ReportConf
             return ReportConfig(form=form.id)
         path = candidate
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise InputError("report config not found", path=path) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"invalid YAML ({getattr(exc, 'problem', exc)})", path=path,
-                         line=mark.line + 1 if mark is not None else None) from None
-    if not isinstance(data, dict):
-        raise InputError("a report config must be a YAML mapping", path=path)
+    data = read_yaml(path, "report config")
     try:
         cfg = ReportConfig.model_validate(data)
     except ValidationError as exc:
