@@ -1,0 +1,112 @@
+"""The baseline family trains on a tiny dataset and round-trips save/load/predict,
+for the default form and for the mini form (nothing is hard-coded to one form)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from childx_research.modeling import load_model, predict, train
+from childx_research.records import read_form_records, write_jsonl
+
+FAST = {"baseline": {"max_features_word": 5000, "max_features_char": 10000, "n_jobs": 1}}
+
+
+@pytest.fixture(scope="module")
+def baseline_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("m") / "baseline"
+    return train("baseline", out, overrides={"data": {"generate": {"n": 160, "seed": 3}}, **FAST}, log=lambda m: None)
+
+
+def test_model_folder_has_everything(baseline_dir):
+    for name in ("childx_model.json", "form.yaml", "config.yaml", "calibration.json", "run.json", "metrics.json",
+                 "model_card.md", "baseline.joblib"):
+        assert (baseline_dir / name).exists(), name
+    run = json.loads((baseline_dir / "run.json").read_text())
+    assert run["seed"] == 1 and "scikit-learn" in run["versions"] and run["sizes"]["train"] > 100
+    metrics = json.loads((baseline_dir / "metrics.json").read_text())
+    assert 0 <= metrics["test"]["mean_macro_f1"] <= 1
+    card = (baseline_dir / "model_card.md").read_text()
+    assert "Aldrig automatiska beslut om ett barn" in card
+    assert not list(baseline_dir.parent.glob(".baseline.*")), "temporary folder left behind"
+
+
+def test_alarm_recall_is_one_on_validation(baseline_dir):
+    val = json.loads((baseline_dir / "metrics.json").read_text())["validation"]
+    for a in val["alarms"]:
+        if a["positives"]:
+            assert a["recall"] == 1.0
+
+
+def test_round_trip_predict(baseline_dir, generated_small, form, tmp_path):
+    convs = [c.conversation() for c in generated_small.contacts[:25]]
+    recs = predict(baseline_dir, convs)
+    assert [r.id for r in recs] == [c.id for c in convs]
+    path = tmp_path / "pred.jsonl"
+    write_jsonl(path, recs)
+    again = read_form_records(path, form)  # valid against the form
+    assert len(again) == 25
+    for r in again:
+        assert set(r.confidence) == {f.key for f in form.choice_fields}
+        assert set(r.needs_review) <= set(form.keys)
+        for f in form.text_fields:
+            assert r.form[f.key].strip()
+    # a fresh load predicts the same
+    other = load_model(baseline_dir).__class__(baseline_dir).predict(convs)
+    assert [r.form for r in other] == [r.form for r in recs]
+
+
+def test_the_summary_uses_only_confident_fields(baseline_dir, generated_small):
+    from childx_research.summary import summarise
+
+    conv = generated_small.contacts[0].conversation()
+    rec = predict(baseline_dir, [conv], key_sentence=False)[0]
+    confident = {k: v for k, v in rec.form.items() if k not in rec.needs_review}
+    text_key = next(iter(k for k, v in rec.form.items() if isinstance(v, str) and k not in rec.confidence))
+    assert rec.form[text_key] == summarise(confident)
+
+
+def test_mini_form(tmp_path, generated_small, mini_form):
+    from model_support import write_mini_contacts
+
+    data = write_mini_contacts(generated_small.contacts[:150], mini_form, tmp_path / "mini.jsonl")
+    form_path = str(tmp_path / "mini-form.yaml")
+    from childx_research.forms import FORMS_DIR
+
+    (tmp_path / "mini-form.yaml").write_text((FORMS_DIR / "exempel-mini.yaml").read_text(encoding="utf-8"),
+                                              encoding="utf-8")
+    out = train("baseline", tmp_path / "m", data=data, overrides={"form": form_path, **FAST}, log=lambda m: None)
+    recs = predict(out, [c.conversation() for c in generated_small.contacts[150:170]])
+    for r in recs:
+        assert not mini_form.check_values(r.form)
+        assert set(r.confidence) == {f.key for f in mini_form.choice_fields}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["test"]["fields"]) == {f.key for f in mini_form.choice_fields}
+    assert metrics["test"]["alarms"] == []  # the default alarm field is not in this form
+
+
+def test_key_sentence_only_through_the_guard(baseline_dir, generated_small, monkeypatch):
+    import importlib
+
+    P = importlib.import_module("childx_research.modeling.predict")
+
+    pred = load_model(baseline_dir)
+    conv = generated_small.contacts[1].conversation()
+    monkeypatch.setattr(P, "anonymiser_guard", lambda: None)
+    assert pred.key_sentences([conv], [{"values": {}, "needs_review": []}]) == [None]
+    # with a guard that refuses everything nothing is quoted
+    monkeypatch.setattr(P, "anonymiser_guard", lambda: (lambda s: None))
+    rec = pred.predict([conv])[0]
+    assert "Citat" not in " ".join(v for v in rec.form.values() if isinstance(v, str))
+
+
+def test_real_guard_refuses_personal_data():
+    from childx_research.modeling.predict import anonymiser_guard
+
+    guard = anonymiser_guard()
+    if guard is None:
+        pytest.skip("no anonymiser in this checkout")
+    assert guard("han ringde mig på 070-174 06 12 igår kväll") is None
+    assert guard("jag heter Nellie Andersson och bor i Växjö") is None
+    assert guard("han hotar att skicka bilderna till alla") == "han hotar att skicka bilderna till alla"
