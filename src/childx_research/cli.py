@@ -296,6 +296,53 @@ def annotate_config(form: FormOpt = None) -> None:
     print(label_config(load_form(form)))
 
 
+# --- train / predict / evaluate ---------------------------------------------------------
+@app.command()
+@friendly_errors
+def train(
+    config: Annotated[Path, typer.Option("--config", help="Training config YAML (training/configs/*.yaml).")],
+    out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
+    data: Annotated[Optional[Path], typer.Option(
+        "--data", help="A dataset folder (childx dataset) or contacts JSONL; default: the config's data.")] = None,
+) -> None:
+    """Train the form-filling model (baseline or transformer, by the config) and write a model folder."""
+    from .modeling.predict import train as run_train
+
+    path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False))
+    console.print(f"[green]✓[/] model: {path}")
+
+
+@app.command()
+@friendly_errors
+def predict(
+    model: Annotated[Path, typer.Option("--model", help="Model folder (childx train).")],
+    input: Annotated[Path, typer.Option("--input", help="Conversations JSONL.")],
+    output: Annotated[Path, typer.Option("--output", help="Form records JSONL (with confidence).")],
+) -> None:
+    """Fill in the form for each conversation: form records with confidences."""
+    from .modeling.predict import predict_file
+
+    n = predict_file(model, input, output)
+    console.print(f"[green]✓[/] {output}: {n} form records")
+
+
+@app.command()
+@friendly_errors
+def evaluate(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold form records (or contacts with gold) JSONL.")],
+    pred: Annotated[Path, typer.Option("--pred", help="Predicted form records JSONL.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: metrics.json and charts.")],
+    form: FormOpt = None,
+) -> None:
+    """Metrics (per-field F1, exact match, acute-risk recall, calibration, coverage) and charts."""
+    from .evaluation import evaluate_files
+    from .forms import load_form
+
+    paths = evaluate_files(gold, pred, out, load_form(form))
+    for name, path in paths.items():
+        console.print(f"[green]✓[/] {name}: {path}")
+
+
 # --- demo -------------------------------------------------------------------------------
 @app.command()
 @friendly_errors
