@@ -75,6 +75,22 @@ def run_demo(out: Path, n: int = 3000, seed: int = 7, console: Console | None = 
     done(t, ", ".join(f"{k}: {len(v)}" for k, v in dd.items())
          + (" (från Label Studio)" if pulled is not None else ""))
 
+    t = step("Träna båda modellfamiljerna, jämför på testdelen, behåll den bästa")
+    from .modeling.compare import demo_configs, train_and_compare
+
+    compared = train_and_compare(outputs["dataset"], out, demo_configs(n),
+                                 log=lambda s: console.print(s, markup=False, highlight=False))
+    outputs["model"] = compared["model"]
+    outputs["modelljamforelse"] = out / "modelljamforelse"
+    cmp_table = Table(title="Modellerna på testdelen (högre är bättre, utom falsklarm och ECE)")
+    for col in compared["table"].columns.drop("family"):
+        cmp_table.add_column(col, justify="left" if col == "modell" else "right")
+    for row in compared["table"].drop(columns="family").itertuples(index=False):
+        cmp_table.add_row(*["–" if v is None or v != v else f"{v:.3f}" if isinstance(v, float) else str(v)
+                            for v in row])
+    console.print(cmp_table)
+    done(t, f"vald: {compared['best']} → {compared['model']}")
+
     step("Etikettfrekvenser")
     freq = label_frequencies(gold.values(), form)
     table = Table(title=f"Andel av {len(contacts)} kontakter per alternativ")
