@@ -118,3 +118,13 @@ def test_evaluate_bad_input(workdir, tmp_path):
     _one_line_error(runner.invoke(app, ["evaluate", "--gold", str(workdir["gold"]), "--pred", str(pred),
                                         "--out", str(out)]), ":1: form.alder")
     assert not out.exists()
+
+
+def test_train_never_overwrites_a_folder_that_is_not_a_model(workdir, tmp_path):
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine", encoding="utf-8")
+    res = runner.invoke(app, ["train", "--config", str(workdir["cfg"]), "--out", str(other),
+                              "--data", str(workdir["contacts"])])
+    _one_line_error(res, "is not a model folder")
+    assert (other / "keep.txt").read_text() == "mine"

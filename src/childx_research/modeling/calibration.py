@@ -11,9 +11,10 @@ Everything is fitted on the validation split, from the model's logits:
    caught), then multiplied by a margin (< 1) for unseen text; the false-alarm rate on
    validation is reported.
 4. **Confidence bars**: per field, the lowest confidence at which the validation
-   predictions are right at least ``confidence_precision`` of the time. A prediction
-   below its field's bar is flagged for a person (``needs_review``); in Label Studio
-   pre-annotations those fields stay empty.
+   predictions are right at least ``confidence_precision`` of the time, and never below
+   ``min_bar`` (a validation split of generated text overstates how reliable the model
+   is on real text). A prediction below its field's bar is flagged for a person
+   (``needs_review``); in Label Studio pre-annotations those fields stay empty.
 
 A field's confidence is the calibrated probability that its whole value is right: the
 chosen option's probability for single fields; for multi fields the product over options
@@ -213,7 +214,7 @@ def fit(form: Form, logits: dict[str, np.ndarray], values: list[dict[str, Any]],
         decided = [decide_field(f, P[i], fc) for i in range(len(values))]
         conf = np.array([d[2] for d in decided])
         correct = np.array([is_correct(f, d[0], v[f.key]) for d, v in zip(decided, values)])
-        fc.bar = bar_for(conf, correct, target_precision)
+        fc.bar = max(bar_for(conf, correct, target_precision), float(cfg.get("min_bar", 0.0)))
         covered = conf >= fc.bar
         report["fields"][f.key] = {
             "temperature": round(fc.temperature, 4), "bar": round(fc.bar, 4),

@@ -43,8 +43,11 @@ def train_and_compare(data: str | Path | None, out_dir: str | Path, configs: dic
     from ..evaluation import comparison_table, write_report
     from ..forms import load_form
 
+    from .predict import check_model_target
+
     out_dir = Path(out_dir)
     configs = configs or DEFAULT_CONFIGS
+    check_model_target(out_dir / "model")
     results: dict[str, dict[str, Any]] = {}
     for name, cfg in configs.items():
         log(f"— {name}")
@@ -75,6 +78,9 @@ def train_and_compare(data: str | Path | None, out_dir: str | Path, configs: dic
 
 def copy_model(src: Path, dst: Path) -> Path:
     """Copy a model folder into place atomically (temporary sibling, then rename)."""
+    from .predict import check_model_target
+
+    check_model_target(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", dir=dst.parent))
     try:

@@ -106,8 +106,7 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
     seed = int(cfg.get("seed", 1))
     seed_everything(seed)
     out = Path(out) if out is not None else Path("runs") / "models" / str(cfg["name"])
-    if out.exists() and not out.is_dir():
-        raise InputError("exists and is not a folder", path=out)
+    check_model_target(out)
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -180,6 +179,16 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
         raise
     log(f"  modell: {out} ({timings['total_s']:.0f} s)")
     return out
+
+
+def check_model_target(out: Path) -> None:
+    """A model is written only to a new folder, an empty one or an earlier model folder:
+    never over something else."""
+    if out.exists():
+        if not out.is_dir():
+            raise InputError("exists and is not a folder", path=out)
+        if any(out.iterdir()) and not (out / MODEL_FILE).exists():
+            raise InputError("exists and is not a model folder: choose another --out", path=out)
 
 
 def _fmt(x: Any) -> str:
