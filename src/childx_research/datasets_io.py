@@ -6,6 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .records import replace_dir
+
 
 def save_dataset_dict(dd, out: str | Path) -> Path:
     """Write ``dd`` with ``save_to_disk`` plus one Parquet file per split under ``parquet/``.
@@ -24,14 +26,7 @@ def save_dataset_dict(dd, out: str | Path) -> Path:
         (tmp / "parquet").mkdir()
         for split, ds in dd.items():
             ds.to_parquet(str(tmp / "parquet" / f"{split}.parquet"))
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

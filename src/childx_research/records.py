@@ -225,6 +225,24 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
+def replace_dir(tmp: str | Path, out: str | Path) -> Path:
+    """Move a finished folder ``tmp`` to ``out``, replacing what was there only at the end
+    (the old folder is renamed aside first and removed after), so a failed run never
+    leaves a half-written folder where a good one was."""
+    import shutil
+
+    tmp, out = Path(tmp), Path(out)
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+    return out
+
+
 def dumps(obj: BaseModel | dict[str, Any]) -> str:
     data = obj.model_dump(exclude_none=True) if isinstance(obj, BaseModel) else obj
     return json.dumps(data, ensure_ascii=False, separators=(", ", ": "))

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from ..records import replace_dir
 from .predict import train
 
 DEFAULT_CONFIGS = {"baseline": "baseline", "transformer": "transformer"}
@@ -85,14 +86,7 @@ def copy_model(src: Path, dst: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.", dir=dst.parent))
     try:
         shutil.copytree(src, tmp, dirs_exist_ok=True)
-        if dst.exists():
-            old = dst.with_name(f".{dst.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            dst.rename(old)
-            tmp.rename(dst)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(dst)
+        replace_dir(tmp, dst)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

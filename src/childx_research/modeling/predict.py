@@ -37,7 +37,7 @@ import yaml
 
 from ..errors import InputError
 from ..forms import Form, load_form, resolve_form_path
-from ..records import Conversation, FormRecord, Message
+from ..records import Conversation, FormRecord, Message, replace_dir
 from . import calibration as cal
 from .config import alarms_for, load_config
 from .data import examples, load_dataset
