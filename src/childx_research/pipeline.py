@@ -82,12 +82,14 @@ def run_demo(out: Path, n: int = 3000, seed: int = 7, console: Console | None = 
                                  log=lambda s: console.print(s, markup=False, highlight=False))
     outputs["model"] = compared["model"]
     outputs["modelljamforelse"] = out / "modelljamforelse"
-    cmp_table = Table(title="Modellerna på testdelen (högre är bättre, utom falsklarm och ECE)")
-    for col in compared["table"].columns.drop("family"):
-        cmp_table.add_column(col, justify="left" if col == "modell" else "right")
-    for row in compared["table"].drop(columns="family").itertuples(index=False):
-        cmp_table.add_row(*["–" if v is None or v != v else f"{v:.3f}" if isinstance(v, float) else str(v)
-                            for v in row])
+    cmp_table = Table(title="Modellerna på testdelen (högre är bättre, utom falsklarm, ECE och tid)")
+    shown = compared["table"].drop(columns="family").set_index("modell").T
+    cmp_table.add_column("mått")
+    for name in shown.columns:
+        cmp_table.add_column(str(name), justify="right")
+    for measure, row in shown.iterrows():
+        cmp_table.add_row(measure, *["–" if v is None or v != v else f"{v:.3f}" if isinstance(v, float) else str(v)
+                                     for v in row])
     console.print(cmp_table)
     done(t, f"vald: {compared['best']} → {compared['model']}")
 
