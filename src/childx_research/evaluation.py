@@ -248,7 +248,8 @@ def plot_f1_per_field(series: dict[str, dict[str, Any]], form: Form):
     ax.set_xlabel("Makro-F1 (högre är bättre)")
     ax.set_ylabel("")
     ax.set_title("Makro-F1 per fält")
-    ax.legend(title="Modell", loc="lower right", frameon=True)
+    ax.legend(title="Modell", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=max(1, len(series)),
+              frameon=False)
     return fig
 
 
@@ -294,7 +295,7 @@ def plot_reliability(series: dict[str, dict[str, Any]]):
     ax.set_xlabel("Modellens säkerhet")
     ax.set_ylabel("Andel rätt")
     ax.set_title("Tillförlitlighetsdiagram")
-    ax.legend(loc="upper left")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)
     return fig
 
 
