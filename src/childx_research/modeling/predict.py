@@ -173,7 +173,7 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
             run["encoder"] = model.mcfg.get("encoder_source")
         (tmp / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False), encoding="utf-8")
         (tmp / "model_card.md").write_text(model_card(meta, cfg, run, metrics, form), encoding="utf-8")
-        _replace_dir(tmp, out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -199,17 +199,6 @@ def _version() -> str:
     from .. import __version__
 
     return __version__
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
 
 
 # --- predict ----------------------------------------------------------------------------
