@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", type=float, help="Farrington alpha (two-sided; default 0.01)")
     ap.add_argument("--cusum-k", type=float, help="CUSUM reference value k (default 0.5)")
     ap.add_argument("--cusum-h", type=float, help="CUSUM decision interval h (default 4)")
-    ap.add_argument("--trend-threshold", type=float, help="trend test threshold c (default 2.75)")
+    ap.add_argument("--trend-threshold", type=float, help="trend test threshold c (default: TrendTestParams().threshold)")
     ap.add_argument("--slow-rise", nargs="*", choices=[METHOD_TREND, METHOD_CUSUM],
                     help="slow-rise detectors to run (default: the package default)")
     args = ap.parse_args(argv)

@@ -24,7 +24,7 @@ from .bank import load_bank
 from .dialogue import Writer
 from .labels import sample_story
 from .templates import join
-from .timeline import Trend, sample_timestamps
+from .timeline import Trend, expected_share, sample_timestamps
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.yaml")
 
@@ -75,6 +75,17 @@ def _trends(cfg: dict[str, Any], form: Form) -> list[Trend]:
     return out
 
 
+def _truth(t: Trend, cfg: dict[str, Any]) -> dict[str, Any]:
+    """A trend for truth.json, with the option's expected share of all contacts before it and
+    at its peak (the last day of an outbreak, the end of a rise's ramp): ``factor`` multiplies
+    the scenario's share; the option's share rises a little less where other scenarios also
+    carry it."""
+    before = expected_share(cfg, t.field, t.option)
+    peak = expected_share(cfg, t.field, t.option, [t], t.end)
+    return {**t.truth(), "expected_share": {"before": round(before, 4), "peak": round(peak, 4),
+                                            "ratio": round(peak / before, 3) if before else None}}
+
+
 def generate_contacts(n: int, seed: int = 1, config: dict[str, Any] | str | Path | None = None,
                       form: Form | None = None) -> Generated:
     """``n`` contacts, deterministic for ``seed``."""
@@ -111,7 +122,7 @@ def generate_contacts(n: int, seed: int = 1, config: dict[str, Any] | str | Path
     truth = {
         "seed": seed, "n": n, "form": form.id,
         "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "trends": [t.truth() for t in trends],
+        "trends": [_truth(t, cfg) for t in trends],
         "term_trends": [{"term": t["term"], "start": t["start"].isoformat(), "share": t["share"]} for t in term_trends],
     }
     return Generated(contacts, truth)

@@ -7,7 +7,7 @@ from datetime import date
 from random import Random
 from typing import Any
 
-from .timeline import Trend
+from .timeline import Trend, scenario_weights
 
 
 @dataclass
@@ -46,15 +46,7 @@ def sample_story(rng: Random, cfg: dict[str, Any], form, day: date, trends: list
     ocfg = orgs[org]
     channel = "mejl" if rng.random() < ocfg["mejl"] else "chatt"
 
-    weights = {}
-    for name, sc in cfg["scenarios"].items():
-        w = sc["weight"] * ocfg.get("scenarios", {}).get(name, 1.0)
-        core = next(iter(sc["utsatthet"]))
-        for t in trends:
-            if t.field == "utsatthet" and t.option == core:
-                w *= t.multiplier(day)
-        weights[name] = w
-    scenario = _categorical(rng, weights)
+    scenario = _categorical(rng, scenario_weights(cfg, ocfg, trends, day))
     sc = cfg["scenarios"][scenario]
     vague = bool(sc.get("vague"))
 

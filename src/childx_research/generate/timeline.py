@@ -36,6 +36,59 @@ class Trend:
                 "start": self.start.isoformat(), "end": self.end.isoformat(), "factor": self.factor}
 
 
+def boosted_weight(weight: float, total: float, multiplier: float, cap: float = 0.95) -> float:
+    """The weight that multiplies a scenario's SHARE of contacts by ``multiplier``.
+
+    ``weight`` is the scenario's weight among scenarios summing to ``total``. Multiplying the
+    weight itself would raise the share by less (the other scenarios stay in the
+    denominator: ×3 on a 16 % scenario gives only ×2.2), so a trend's ``factor`` would not
+    mean what the truth file says. The share is capped at ``cap``.
+    """
+    if multiplier == 1.0 or weight <= 0 or total <= weight:
+        return weight          # nothing to boost, or the only scenario (its share is already 1)
+    q = weight / total
+    target = min(cap, multiplier * q)
+    return target * (total - weight) / (1.0 - target)
+
+
+def expected_share(cfg: dict[str, Any], field: str, option: str, trends: list[Trend] | None = None,
+                   day: date | None = None) -> float:
+    """The expected share of contacts with ``field``/``option`` among all contacts on ``day``
+    (with the trends active then), from the configuration alone: organisations' weights,
+    their scenario multipliers and each scenario's chance of the option. Written to
+    truth.json so a benchmark knows how strong an injected trend really is."""
+    orgs = cfg["organisations"]
+    org_total = sum(o["weight"] for o in orgs.values())
+    share = 0.0
+    for ocfg in orgs.values():
+        weights = scenario_weights(cfg, ocfg, trends or [], day)
+        total = sum(weights.values())
+        p_opt = sum(w / total * cfg["scenarios"][name].get(field, {}).get(option, 0.0)
+                    for name, w in weights.items())
+        share += ocfg["weight"] / org_total * p_opt
+    return share
+
+
+def scenario_weights(cfg: dict[str, Any], ocfg: dict[str, Any], trends: list[Trend], day: date | None
+                     ) -> dict[str, float]:
+    """Each scenario's weight for one organisation on ``day``, with the injected trends: a
+    trend on a scenario's core ``utsatthet`` option multiplies that scenario's share."""
+    weights = {name: sc["weight"] * ocfg.get("scenarios", {}).get(name, 1.0) for name, sc in cfg["scenarios"].items()}
+    if day is None:
+        return weights
+    base_total = sum(weights.values())
+    out = dict(weights)
+    for name, sc in cfg["scenarios"].items():
+        core = next(iter(sc["utsatthet"]))
+        m = 1.0
+        for t in trends:
+            if t.field == "utsatthet" and t.option == core:
+                m *= t.multiplier(day)
+        if m != 1.0:
+            out[name] = boosted_weight(weights[name], base_total, m)
+    return out
+
+
 def _season(day: date, rhythm: dict[str, Any]) -> float:
     week = day.isocalendar().week
     f = 1.0
