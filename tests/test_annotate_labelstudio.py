@@ -122,6 +122,9 @@ def test_round_trip_push_annotate_pull(labelstudio, contacts, anonymised, form, 
     conf = {cid: 0.9 for cid in ids}
     conf[ids[5]], conf[ids[2]] = 0.51, 0.6
     preds = [FormRecord(id=cid, form=gold[cid], confidence={"alder": conf[cid], "kon": 0.99}) for cid in ids]
+    # the model left `alder` of the least sure one for a person: it is not pre-filled
+    preds[5] = FormRecord(id=ids[5], form=gold[ids[5]], confidence={"alder": conf[ids[5]], "kon": 0.99},
+                          needs_review=["alder"])
     r = push(client, anonymised, form, predictions=preds, model_version="testmodell-1", overlap=2)
     assert r.created == len(ids) and r.predictions_added == len(ids)
     assert r.order[:2] == [ids[5], ids[2]]
@@ -131,6 +134,12 @@ def test_round_trip_push_annotate_pull(labelstudio, contacts, anonymised, form, 
     p0 = tasks[0].predictions[0]
     p0 = p0 if isinstance(p0, dict) else p0.model_dump()
     assert p0["model_version"] == "testmodell-1" and p0["score"] == pytest.approx(conf[tasks[0].data["conversation_id"]])
+    assert tasks[0].data["conversation_id"] == ids[5]
+    prefilled = {item["from_name"] for item in p0["result"]}
+    assert "alder" not in prefilled and {"kon", "utsatthet"} <= prefilled
+    p1 = tasks[1].predictions[0]
+    p1 = p1 if isinstance(p1, dict) else p1.model_dump()
+    assert "alder" in {item["from_name"] for item in p1["result"]}
     project = client.projects.get(r.project_id)
     assert project.sampling == "Uncertainty sampling" and project.model_version == "testmodell-1"
 

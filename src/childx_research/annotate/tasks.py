@@ -159,6 +159,14 @@ class PushResult:
         return s
 
 
+def prefilled(rec: FormRecord) -> dict[str, Any]:
+    """The values a prediction pre-fills: fields the model left for a person (``needs_review``,
+    below their confidence bar) stay empty, so the annotator fills them in from scratch
+    instead of being anchored on a guess."""
+    review = set(getattr(rec, "needs_review", None) or [])
+    return {k: v for k, v in rec.form.items() if k not in review}
+
+
 def push(client, conversations: Sequence[Conversation], form: Form, *,
          predictions: Iterable[FormRecord] | None = None, model_version: str | None = None,
          title: str | None = None, overlap: int | None = None, path: str | Path | None = None,
@@ -207,7 +215,7 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
 
     def prediction_of(cid: str) -> dict[str, Any]:
         rec = preds[cid]
-        p = {"model_version": model_version, "result": prediction_result(form, rec.form, rec.confidence)}
+        p = {"model_version": model_version, "result": prediction_result(form, prefilled(rec), rec.confidence)}
         if scores.get(cid) is not None:
             p["score"] = scores[cid]
         return p
