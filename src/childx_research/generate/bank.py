@@ -12,10 +12,10 @@ from .pii import PII_SLOTS
 from .templates import TemplateError, slots_of
 
 PHRASES_DIR = Path(__file__).with_name("phrases")
-CONTEXT_SLOTS = frozenset({"app", "alder_tal", "klass", "p_alder", "summa", "gava", "tid"})
+CONTEXT_SLOTS = frozenset({"app", "alder_tal", "alder_nasta", "klass", "p_alder", "summa", "gava", "tid"})
 ALL_SLOTS = PII_SLOTS | CONTEXT_SLOTS
 #: Each file is a namespace named by its stem; these files add to another namespace.
-NAMESPACES = {"utsatthet": "stodsokande"}
+NAMESPACES = {"utsatthet": "stodsokande", "indirekt": "stodsokande"}
 
 
 def _merge(a: dict[str, Any], b: dict[str, Any], where: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from random import Random
 from typing import Any
@@ -24,9 +25,50 @@ MIN_CHAT, MAX_CHAT = 6, 40
 UNKNOWN = {"okand", "okant", "ej_angivet", "oklart"}
 _SELF_NAME = re.compile(r"(jag heter|ja heter|heter jag|mitt namn (är|e)|jag e|jag är)\s*\{(namn|namn_k|namn_t|fullnamn)\}",
                         re.IGNORECASE)
-_CLASS_BY_AGE = {10: "fyran", 11: "femman", 12: "sexan", 13: "sjuan", 14: "åttan", 15: "nian",
-                 16: "ettan på gymnasiet", 17: "tvåan på gymnasiet", 18: "trean på gymnasiet"}
+# School year words per age: several ways young people name the same year.
+_CLASS_BY_AGE = {
+    10: ("fyran", "4an", "årskurs 4", "fjärde klass"),
+    11: ("femman", "5an", "årskurs 5", "femte klass"),
+    12: ("sexan", "6an", "årskurs 6", "sjätte klass", "sexan på mellanstadiet"),
+    13: ("sjuan", "7an", "åk 7", "årskurs 7", "första året på högstadiet"),
+    14: ("åttan", "8an", "åk 8", "årskurs 8"),
+    15: ("nian", "9an", "åk 9", "årskurs 9", "sista året på högstadiet"),
+    16: ("ettan på gymnasiet", "första året på gymnasiet", "ettan på gymnasiet", "åk 1 på gymnasiet",
+         "ettan på gy"),
+    17: ("tvåan på gymnasiet", "andra året på gymnasiet", "tvåan på gy", "åk 2 på gymnasiet"),
+    18: ("trean på gymnasiet", "sista året på gymnasiet", "trean på gy"),
+}
+#: Chance that the help-seeker answers a worker's question with a short answer (bank `svar`).
+P_SHORT_ANSWER = 0.55
+#: Chance of a denial or a non-telling mention (feared, hypothetical, planned) of someone the
+#: help-seeker has NOT told, next to the `berattat_for` unit (or alone when it is unknown).
+P_TOLD_DISTRACTOR = {"with_unit": 0.6, "alone": 0.3}
+#: Chance the worker suggests a trusted adult (a parent, a teacher) and the seeker answers
+#: without having told them.
+P_SUGGEST_ADULT = 0.18
+#: Chance an explicit cue is left out because the text already implies the option:
+#: a seeker who describes being paid makes the payer a sexköpare; a suicide plan implies
+#: suicidal thoughts.
+P_IMPLIED_ONLY = {"sexkopare": 0.4, "suicidtankar": 0.5}
+#: Per contact, how often consecutive help-seeker messages are sent as one message.
+MERGE_LEVELS = (0.0, 0.15, 0.3, 0.5)
+_FOROVARE_ORDER = ["partner", "familj", "bekant", "natkontakt", "sexkopare", "okand_person", "ej_angivet"]
+_JOINERS = {"formell": (". ", " "), "vardaglig": (". ", ", ", " ", " och ", "... "),
+            "ung_chatt": (". ", ", ", " ", " o ", " och ", "... ", " asså ")}
 AGE_RANGES = {"under_13": (10, 12), "13_15": (13, 15), "16_17": (16, 17), "18_25": (18, 25), "over_25": (26, 45)}
+
+
+_ONLY = re.compile(r"\b(bara|enda|ingen annan|inga andra|ingen vuxen|nån vuxen|någon vuxen)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def _only_free(templates: tuple[str, ...]) -> list[str]:
+    return [t for t in templates if not _ONLY.search(t)]
+
+
+def _without_only(templates: list[str]) -> list[str]:
+    """Templates that do not say that this is the only person told."""
+    return _only_free(tuple(templates)) or templates
 
 
 class _Skip(Exception):
@@ -68,6 +110,10 @@ class Writer:
             name = "ung_chatt" if rng.random() < 0.8 else "vardaglig"
         self.register = reg.REGISTERS[name]
         self._self_name_slot = False
+        self.merge_p = rng.choice(MERGE_LEVELS)
+        # gold consistency: whoever pays or compensates for sex is a sexköpare (form guideline)
+        if "sex_mot_ersattning" in g["utsatthet"] and "sexkopare" not in g["forovare"]:
+            g["forovare"] = sorted((set(g["forovare"]) - {"ej_angivet"}) | {"sexkopare"}, key=_FOROVARE_ORDER.index)
 
     # --- rendering ----------------------------------------------------------------------
     def _fill(self, slot: str) -> Segment:
@@ -86,7 +132,11 @@ class Writer:
         if slot == "klass":
             if self.age not in _CLASS_BY_AGE:
                 raise _Skip
-            return Segment(_CLASS_BY_AGE[self.age])
+            return Segment(self.rng.choice(_CLASS_BY_AGE[self.age]))
+        if slot == "alder_nasta":
+            if self.age is None:
+                raise _Skip
+            return Segment(str(self.age + 1))
         return Segment(self.context[slot])
 
     def _render_one(self, template: str) -> list[list[Segment]]:
@@ -122,50 +172,82 @@ class Writer:
         return [Turn("stodperson", m) for m in self.phrase(templates) if m]
 
     # --- the story's units ----------------------------------------------------------------
+    def _answer(self, field: str, option: str, asked: bool, several: bool = False) -> list[Turn]:
+        """The seeker's cue for one option: a short answer when the worker just asked."""
+        short = self.S.get("svar", {}).get(field, {}).get(option)
+        templates = short if asked and short and self.rng.random() < P_SHORT_ANSWER else self.S["options"][field][option]
+        if several:  # "bara mamma" is false when a friend knows too
+            templates = _without_only(templates)
+        return self.seeker(templates)
+
+    def _asked_unit(self, field: str, options: list[str], p_ask: float) -> list[Turn]:
+        asked = self.rng.random() < p_ask
+        several = field == "berattat_for" and len(options) > 1
+        unit = [t for o in options for t in self._answer(field, o, asked, several)]
+        if asked:
+            unit = self.worker(self.W["ask"][field]) + unit
+        return unit
+
+    def _told_distractor(self, alone: bool) -> list[Turn]:
+        """Someone the seeker has NOT told, named in a denial or a feared/planned telling."""
+        g = self.s.gold
+        pools = [self.S.get("mentions", {}).get("berattat_for", {})]
+        if not alone or g["berattat_for"] != ["ej_angivet"]:
+            pools.append(self.S["negations"].get("berattat_for", {}))
+        cands = [(pool, o) for pool in pools for o in pool if o not in g["berattat_for"]]
+        if not cands:
+            return []
+        pool, o = self.rng.choice(cands)
+        return self.seeker(pool[o])
+
     def _option_units(self) -> tuple[list[list[Turn]], list[list[Turn]]]:
         """(core units: who did what; other units: cues for the remaining fields)."""
-        g, S, W = self.s.gold, self.S["options"], self.W
+        g, S, W, rng = self.s.gold, self.S["options"], self.W, self.rng
         core: list[list[Turn]] = []
         for o in g["forovare"]:
-            if o not in UNKNOWN:
-                core.append(self.seeker(S["forovare"][o]))
+            if o in UNKNOWN:
+                continue
+            if (o == "sexkopare" and "sex_mot_ersattning" in g["utsatthet"]
+                    and rng.random() < P_IMPLIED_ONLY["sexkopare"]):
+                continue  # the paid-sex description already says who he is
+            unit = self.seeker(S["forovare"][o])
+            if "forovare" in W["ask"] and rng.random() < 0.15:
+                unit = self.worker(W["ask"]["forovare"]) + unit
+            core.append(unit)
         for o in g["utsatthet"]:
             core.append(self.seeker(S["utsatthet"][o]))
-        if len(core) > 1 and self.rng.random() < 0.5:
-            self.rng.shuffle(core)
+        if len(core) > 1 and rng.random() < 0.5:
+            rng.shuffle(core)
         other: list[list[Turn]] = []
         # age: volunteered, or asked by the worker
         if g["alder"] not in UNKNOWN:
-            unit = self.seeker(S["alder"][g["alder"]])
-            if self.rng.random() < 0.5:
-                unit = self.worker(W["ask"]["alder"]) + unit
-            other.append(unit)
-        elif self.rng.random() < 0.3:
+            other.append(self._asked_unit("alder", [g["alder"]], 0.5))
+        elif rng.random() < 0.3:
             other.append(self.worker(W["ask"]["alder"]) + self.seeker(self.E["deflections"]["alder"]))
         if g["kon"] not in UNKNOWN:
-            other.append(self.seeker(S["kon"][g["kon"]]))
+            other.append(self._asked_unit("kon", [g["kon"]], 0.1))
         if g["pagaende"] not in UNKNOWN:
-            unit = self.seeker(S["pagaende"][g["pagaende"]])
-            if self.rng.random() < 0.3:
-                unit = self.worker(W["ask"]["pagaende"]) + unit
-            other.append(unit)
+            other.append(self._asked_unit("pagaende", [g["pagaende"]], 0.3))
         told = [o for o in g["berattat_for"] if o not in UNKNOWN]
         if told:
-            unit = [t for o in told for t in self.seeker(S["berattat_for"][o])]
-            if self.rng.random() < 0.6:
-                unit = self.worker(W["ask"]["berattat_for"]) + unit
+            unit = self._asked_unit("berattat_for", told, 0.6)
+            if rng.random() < P_TOLD_DISTRACTOR["with_unit"]:
+                extra = self._told_distractor(alone=False)
+                unit = unit + extra if rng.random() < 0.7 else extra + unit
             other.append(unit)
+        if rng.random() < P_TOLD_DISTRACTOR["alone"]:
+            other.append(self._told_distractor(alone=True))
+        if self.s.channel == "chatt" and "suggest_adult" in W and rng.random() < P_SUGGEST_ADULT:
+            other.append(self.worker(W["suggest_adult"]) + self._told_distractor(alone=True))
         if g["polisanmalan"] not in UNKNOWN:
-            unit = self.seeker(S["polisanmalan"][g["polisanmalan"]])
-            if self.rng.random() < 0.4:
-                unit = self.worker(W["ask"]["polisanmalan"]) + unit
-            other.append(unit)
+            other.append(self._asked_unit("polisanmalan", [g["polisanmalan"]], 0.4))
         moods = [o for o in g["maende"] if o not in UNKNOWN]
+        if self.s.akut_kind == "suicid_plan" and rng.random() < P_IMPLIED_ONLY["suicidtankar"]:
+            moods = [o for o in moods if o != "suicidtankar"]  # the plan itself says it
         if moods:
-            unit = [t for o in moods for t in self.seeker(S["maende"][o])]
-            if self.rng.random() < 0.4:
-                unit = self.worker(W["ask"]["maende"]) + unit
-            other.append(unit)
+            if len(moods) > 1 and rng.random() < 0.5:
+                rng.shuffle(moods)
+            other.append(self._asked_unit("maende", moods, 0.4))
         return core, other
 
     def _negation_units(self) -> list[list[Turn]]:
@@ -173,7 +255,10 @@ class Writer:
         if self.rng.random() >= self.labels_cfg["negations"]:
             return out
         neg = self.S["negations"]
-        candidates = [(f, o) for f, opts in neg.items() for o in opts if o not in self.s.gold.get(f, [])]
+        g = self.s.gold
+        # "mamma vet inget" alone would make an unknown berattat_for look like "ingen"
+        candidates = [(f, o) for f, opts in neg.items() for o in opts if o not in g.get(f, [])
+                      and not (f == "berattat_for" and g["berattat_for"] == ["ej_angivet"])]
         for f, o in self.rng.sample(candidates, k=min(len(candidates), self.rng.choice((1, 1, 2)))):
             out.append(self.seeker(neg[f][o]))
         return out
@@ -224,6 +309,8 @@ class Writer:
         optional: list[list[Turn]] = []
         if rng.random() < 0.5:
             optional.append(self.seeker(S["smalltalk"]))
+            if rng.random() < 0.3:
+                optional.append(self.seeker(S["smalltalk"]))
         if self.s.english:
             optional.append(self.seeker(S["english_fillers"]))
         if rng.random() < 0.3:
@@ -249,11 +336,32 @@ class Writer:
             elif r < 0.5:
                 turns += self.worker(W["validation"] if rng.random() < 0.5 else W["open_questions"])
         turns += self._risk_units()
+        turns = self._merge_runs(turns)
         turns += self._referrals()
         if rng.random() < 0.75:
             turns += self.seeker(S["thanks"] if rng.random() < 0.6 else S["goodbyes"])
         turns += self.worker(W["closings"])
         return self._fit(turns)
+
+    def _merge_runs(self, turns: list[Turn]) -> list[Turn]:
+        """Like real chats: some help-seekers pack several things into one message."""
+        if not self.merge_p:
+            return turns
+        joiners = _JOINERS.get(self.register.name, (". ", " "))
+        out: list[Turn] = []
+        for t in turns:
+            prev = out[-1] if out else None
+            if (prev is not None and prev.role == t.role == "stodsokande" and len(out) > 1
+                    and self.rng.random() < self.merge_p):
+                last = prev.segments[-1].text if prev.segments else ""
+                joiner = self.rng.choice(joiners) if last[-1:].isalnum() else " "
+                segs = list(t.segments)
+                if joiner.strip() not in (".", "...") and segs and segs[0].label is None:
+                    segs[0] = Segment(segs[0].text[:1].lower() + segs[0].text[1:])  # mid-sentence now
+                out[-1] = Turn(t.role, prev.segments + [Segment(joiner)] + segs)
+            else:
+                out.append(t)
+        return out
 
     def _fit(self, turns: list[Turn]) -> list[Turn]:
         while len(turns) < MIN_CHAT:
