@@ -94,6 +94,11 @@ def test_current_alert_is_listed_with_suppressed_counts(built):
     out, html, _ = built
     table = (out / "figurer" / "aktuella_larm_tabell.csv").read_text(encoding="utf-8-sig")
     assert "Hemma" in table and "Plötslig ökning" in table
+    # one row per alert episode, not per week: the spike alarms several weeks running
+    rows = list(csv.DictReader(io.StringIO(table), delimiter=";" if ";" in table.splitlines()[0] else ","))
+    hemma = [r for r in rows if r["Alternativ"] == "Hemma"]
+    assert len(hemma) == 1 and re.fullmatch(r"\d+ av \d+", hemma[0]["Veckor med larm"])
+    assert hemma[0]["Första larmvecka"] <= hemma[0]["Senaste larmvecka"]
 
 
 def test_disclosure_rules():

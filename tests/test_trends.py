@@ -337,3 +337,28 @@ def test_cusum_irls_matches_statsmodels():
     ref = sm.GLM(y, X, family=sm.families.Poisson(), var_weights=w, offset=np.log(tot)).fit()
     assert np.allclose(beta, ref.params, atol=1e-6)
     assert np.allclose(cov, ref.cov_params(), rtol=1e-4)
+
+
+def test_repeated_alerts_are_one_episode():
+    import pandas as pd
+
+    from childx_research.trends.episodes import alert_episodes
+
+    def row(opt, week, method, score):
+        return {"field": "typ", "option": opt, "week_start": week, "observed": 9, "expected": 3.0,
+                "upper_bound": 6.0, "score": score, "method": method}
+
+    alerts = pd.DataFrame([
+        row("a", "2025-03-03", "farrington_flexible", 1.5),
+        row("a", "2025-03-10", "farrington_flexible", 2.5),
+        row("a", "2025-03-31", "trend_test_slow_rise", 1.1),   # 3 weeks later: same episode
+        row("a", "2025-06-02", "farrington_flexible", 1.2),    # 9 weeks later: a new one
+        row("b", "2025-03-10", "trend_test_slow_rise", 1.3),
+    ])
+    ep = alert_episodes(alerts, max_gap=4)
+    assert len(ep) == 3
+    a1 = ep[(ep.option == "a") & (ep.first_week == "2025-03-03")].iloc[0]
+    assert a1.last_week == "2025-03-31" and a1.alert_weeks == 3 and a1.max_score == 2.5
+    assert a1.methods == ["farrington_flexible", "trend_test_slow_rise"] and a1.score == 1.1
+    assert ep.iloc[0].last_week == "2025-06-02"          # newest first
+    assert alert_episodes(alerts.iloc[0:0]).empty

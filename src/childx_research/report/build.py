@@ -86,7 +86,8 @@ def build_report(records: Sequence[Any], form: Form, out_dir: str | Path, *,
         if terms is not None:
             F.fig_emerging_terms(rep, terms)
 
-    alerts_tab = F.alerts_table(rep, cur) if len(cur) else None
+    episodes = F.current_episodes(rep)
+    alerts_tab = F.episodes_table(rep, episodes) if len(episodes) else None
     if alerts_tab is not None:
         F.write_table(alerts_tab, rep.fig_dir / "aktuella_larm_tabell.csv")
     terms_tab = _terms_table(terms) if terms is not None and not terms.empty else None

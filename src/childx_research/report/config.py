@@ -36,6 +36,8 @@ class ReportConfig(BaseModel):
     time_series_fields: Literal["all"] | list[str] = "all"
     period: Literal["auto", "month", "week"] = "auto"
     current_alert_weeks: int = Field(default=4, ge=1, le=52)
+    # alerts on one option at most this many weeks apart are one episode (one table row)
+    episode_gap_weeks: int = Field(default=4, ge=1, le=52)
     max_alert_panels: int = Field(default=12, ge=1, le=48)
     terms_recent_weeks: int = Field(default=8, ge=1, le=52)
 

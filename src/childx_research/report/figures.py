@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 from ..forms import Form
 from ..records import atomic_open
 from ..trends import METHOD_CUSUM, METHOD_FARRINGTON, METHOD_SHORT, METHOD_TREND, TrendResult
+from ..trends.episodes import alert_episodes
 from . import disclosure as dc
 from .config import ReportConfig
 from .style import (BLUE, GREY, LIGHT_GREY, ORANGE, PURPLE, SEQUENTIAL, VERMILLION, frame, integer_axis,
@@ -468,6 +469,41 @@ def alerts_table(rep: Report, alerts: pd.DataFrame) -> pd.DataFrame:
                                        "Larmgräns", "Poäng", "Metod"] if not rows else None)
 
 
+def current_episodes(rep: Report) -> pd.DataFrame:
+    """Alert episodes (repeated alerts on one option grouped, ``trends.episodes``) that had an
+    alert in the last ``current_alert_weeks`` complete weeks; an episode may have begun earlier."""
+    alerts, g = rep.result.alerts, rep.grid
+    if not len(alerts) or g.last_complete < 0:
+        return alert_episodes(alerts.iloc[0:0])
+    first = g.weeks[max(0, g.last_complete - rep.cfg.current_alert_weeks + 1)].isoformat()
+    ep = alert_episodes(alerts, max_gap=rep.cfg.episode_gap_weeks)
+    return ep[ep.last_week >= first].reset_index(drop=True)
+
+
+def _weeks_between(first: str, last: str) -> int:
+    return (date.fromisoformat(last) - date.fromisoformat(first)).days // 7 + 1
+
+
+def episodes_table(rep: Report, episodes: pd.DataFrame) -> pd.DataFrame:
+    """The current-alerts table: one row per episode (not per alert week)."""
+    rows = []
+    for r in episodes.itertuples():
+        rows.append({
+            **({"Organisation": r.organisation} if "organisation" in episodes else {}),
+            "Fält": rep.label(r.field), "Alternativ": rep.label(r.field, r.option),
+            "Första larmvecka": r.first_week, "Senaste larmvecka": r.last_week,
+            # "3 av 5": weeks with an alert of the weeks from the first to the last (a count of
+            # weeks, not of contacts, but written so that it never reads as a small count)
+            "Veckor med larm": f"{r.alert_weeks} av {_weeks_between(r.first_week, r.last_week)}",
+            "Metod": " + ".join(METHOD_SV.get(m, m) for m in r.methods),
+            "Antal kontakter senaste larmveckan": dc.table_count(r.observed),
+            "Förväntat": dc.table_number(r.expected),
+            "Larmgräns": dc.table_number(r.upper_bound),
+            "Högsta poäng": dc.table_number(r.max_score, 2),
+        })
+    return pd.DataFrame(rows)
+
+
 def fig_current_alerts(rep: Report) -> pd.DataFrame:
     cur = current_alerts(rep)
     if cur.empty:
@@ -490,7 +526,7 @@ def fig_current_alerts(rep: Report) -> pd.DataFrame:
         upp = b.reindex(iso)["upper_bound"].to_numpy(dtype=float)
         _small_band(ax)
         ax.plot(weeks, exp, color=GREY, lw=1.0, label="Förväntat")
-        ax.plot(weeks, upp, color=GREY, lw=0.9, ls="--", label="Larmgräns")
+        ax.plot(weeks, upp, color=GREY, lw=0.9, ls="--", label="Larmgräns, plötslig ökning")
         ax.plot(weeks, dc.plot_counts(y), color=BLUE, marker="o", ms=2.2, lw=1.1)
         al = all_alerts[(all_alerts.field == fk) & (all_alerts.option == ok) & (all_alerts.week_start >= iso[0])]
         used |= _mark_alerts(ax, [date.fromisoformat(w) for w in al.week_start], list(al.method))
@@ -512,13 +548,15 @@ def fig_current_alerts(rep: Report) -> pd.DataFrame:
         ax.set_ylabel("Antal per vecka")
     handles = _legend_handles("count", used) + [
         Line2D([0], [0], color=GREY, lw=1.0, label="Förväntat"),
-        Line2D([0], [0], color=GREY, lw=0.9, ls="--", label="Larmgräns")]
+        Line2D([0], [0], color=GREY, lw=0.9, ls="--", label="Larmgräns, plötslig ökning")]
     last_sunday = g.weeks[g.last_complete] + timedelta(days=6)
     rep.save(fig, "aktuella_larm", "Aktuella larm", "Aktuella larm: antal kontakter per vecka",
              f"Alternativ med larm de senaste {rep.cfg.current_alert_weeks} hela veckorna, med det senaste årets "
              f"veckoantal, förväntat antal och larmgräns från bevakningsmodellen. Ett larm betyder att antalet är "
              f"ovanligt högt jämfört med tidigare år (plötslig ökning) eller har stigit under flera veckor "
-             f"(långsam ökning), inte att något säkert har förändrats. {dc.EXPLANATION_SV}",
+             f"(långsam ökning), inte att något säkert har förändrats. Larmgränsen gäller en enskild vecka "
+             f"(plötslig ökning); ett larm för långsam ökning bedömer flera veckor tillsammans och kan därför "
+             f"ligga under den. {dc.EXPLANATION_SV}",
              pd.DataFrame(rows), source=rep.source_line(weeks[0], last_sunday), legend=handles)
     return cur
 
