@@ -16,6 +16,7 @@ from typing import Callable
 
 BREAK = " // "
 _TOKEN = re.compile(r"\[([^\[\]]*)\]|\{([a-z_]+)\}")
+_SLOT = re.compile(r"\{([a-z_]+)\}")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,15 @@ def parse(template: str) -> tuple[tuple[Part, ...], ...]:
 
 
 def slots_of(template: str) -> set[str]:
-    return {p.name for msg in parse(template) for p in msg if isinstance(p, _Slot)}
+    """Every slot of a template, including those inside alternatives."""
+    out = set()
+    for msg in parse(template):
+        for p in msg:
+            if isinstance(p, _Slot):
+                out.add(p.name)
+            elif isinstance(p, _Choice):
+                out |= {m.group(1) for o in p.options for m in _SLOT.finditer(o)}
+    return out
 
 
 SlotFiller = Callable[[str], Segment]
@@ -84,8 +93,16 @@ def render(template: str, rng: Random, fill: SlotFiller) -> list[list[Segment]]:
                 segs.append(Segment(p))
             elif isinstance(p, _Choice):
                 choice = p.options[rng.randrange(len(p.options))]
-                if choice:
-                    segs.append(Segment(choice))
+                # an alternative may hold slots ("[pengar|{gava}]"): fill them too, or the
+                # placeholder would reach the text (and the typo step) as literal words
+                pos = 0
+                for m in _SLOT.finditer(choice):
+                    if m.start() > pos:
+                        segs.append(Segment(choice[pos:m.start()]))
+                    segs.append(fill(m.group(1)))
+                    pos = m.end()
+                if pos < len(choice):
+                    segs.append(Segment(choice[pos:]))
             else:
                 segs.append(fill(p.name))
         segs = _tidy(segs)
