@@ -50,6 +50,8 @@ P_SUGGEST_ADULT = 0.18
 #: a seeker who describes being paid makes the payer a sexköpare; a suicide plan implies
 #: suicidal thoughts.
 P_IMPLIED_ONLY = {"sexkopare": 0.4, "suicidtankar": 0.5}
+#: Chance the worker asks about a field that stays unknown and gets an evasive answer.
+P_DEFLECT = 0.3
 #: Per contact, how often consecutive help-seeker messages are sent as one message.
 MERGE_LEVELS = (0.0, 0.15, 0.3, 0.5)
 _FOROVARE_ORDER = ["partner", "familj", "bekant", "natkontakt", "sexkopare", "okand_person", "ej_angivet"]
@@ -188,6 +190,12 @@ class Writer:
             unit = self.worker(self.W["ask"][field]) + unit
         return unit
 
+    def _deflected(self, field: str) -> list[Turn]:
+        """The worker asks; the answer leaves the field unknown."""
+        if field not in self.E["deflections"] or field not in self.W["ask"]:
+            return []
+        return self.worker(self.W["ask"][field]) + self.seeker(self.E["deflections"][field])
+
     def _told_distractor(self, alone: bool) -> list[Turn]:
         """Someone the seeker has NOT told, named in a denial or a feared/planned telling."""
         g = self.s.gold
@@ -214,6 +222,8 @@ class Writer:
             if "forovare" in W["ask"] and rng.random() < 0.15:
                 unit = self.worker(W["ask"]["forovare"]) + unit
             core.append(unit)
+        if g["forovare"] == ["ej_angivet"] and rng.random() < P_DEFLECT:
+            core.append(self._deflected("forovare"))
         for o in g["utsatthet"]:
             core.append(self.seeker(S["utsatthet"][o]))
         if len(core) > 1 and rng.random() < 0.5:
@@ -228,6 +238,10 @@ class Writer:
             other.append(self._asked_unit("kon", [g["kon"]], 0.1))
         if g["pagaende"] not in UNKNOWN:
             other.append(self._asked_unit("pagaende", [g["pagaende"]], 0.3))
+        elif rng.random() < P_DEFLECT:
+            other.append(self._deflected("pagaende"))
+        if g["berattat_for"] == ["ej_angivet"] and rng.random() < P_DEFLECT / 2:
+            other.append(self._deflected("berattat_for"))
         told = [o for o in g["berattat_for"] if o not in UNKNOWN]
         if told:
             unit = self._asked_unit("berattat_for", told, 0.6)
