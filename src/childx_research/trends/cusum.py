@@ -180,7 +180,12 @@ def seasonal_baseline(y: np.ndarray, weeks: tuple[date, ...], last: int,
     return expected, tau2
 
 
-def _fit_reweighted(X: np.ndarray, y: np.ndarray, threshold: float, offset: np.ndarray | None = None):
+def _fit_reweighted(X: np.ndarray, y: np.ndarray, threshold: float, offset: np.ndarray | None = None,
+                    totals: np.ndarray | None = None):
+    """Poisson log-linear fit, refitted with Farrington's down-weighting of past outbreaks
+    (Anscombe residuals above ``threshold``): (beta, phi, cov) or None. The dispersion
+    ``phi`` (at least 1) is under the Poisson variance ``mu``, or under the binomial variance
+    ``mu (1 - mu/n)`` when the week's ``totals`` ``n`` are given (the trend test's shares)."""
     out = poisson_irls(X, y, offset=offset)
     if out is None:
         return None
@@ -191,11 +196,12 @@ def _fit_reweighted(X: np.ndarray, y: np.ndarray, threshold: float, offset: np.n
     phi = max(float(np.sum((y - mu) ** 2 / mu)) / df, 1.0)
     hat = mu * np.einsum("ij,jk,ik->i", X, cov, X)
     w = assign_weights(anscombe_residuals(y, mu, phi, hat), threshold)
-    out = poisson_irls(X, y, w, offset)
+    out = poisson_irls(X, y, w, offset, start=beta)
     if out is None:
         return None
     beta, mu, cov = out
-    phi = max(float(np.sum(w * (y - mu) ** 2 / mu)) / df, 1.0)
+    q = np.ones_like(mu) if totals is None else np.clip(1 - mu / np.maximum(totals, 1), 0.01, 1.0)
+    phi = max(float(np.sum(w * (y - mu) ** 2 / (mu * q))) / df, 1.0)
     return beta, phi, cov
 
 

@@ -58,8 +58,7 @@ from datetime import date
 
 import numpy as np
 
-from .cusum import _features, poisson_irls
-from .farrington import anscombe_residuals, assign_weights
+from .cusum import _features, _fit_reweighted
 
 METHOD_TREND = "trend_test_slow_rise"
 
@@ -106,28 +105,6 @@ class _Baseline:
     phi: float
 
 
-def _share_fit(X: np.ndarray, y: np.ndarray, off: np.ndarray | None, n: np.ndarray | None, threshold: float):
-    """Poisson log-linear fit, Farrington's down-weighting, and the dispersion under the
-    binomial variance ``mu (1 - mu/n)`` when the totals ``n`` are known: (beta, phi, cov) or None."""
-    out = poisson_irls(X, y, offset=off)
-    if out is None:
-        return None
-    beta, mu, cov = out
-    df = y.size - X.shape[1]
-    if df <= 0:
-        return None
-    phi = max(float(np.sum((y - mu) ** 2 / mu)) / df, 1.0)
-    hat = mu * np.einsum("ij,jk,ik->i", X, cov, X)
-    w = assign_weights(anscombe_residuals(y, mu, phi, hat), threshold)
-    out = poisson_irls(X, y, w, off, start=beta)
-    if out is None:
-        return None
-    beta, mu, cov = out
-    q = np.ones_like(mu) if n is None else np.clip(1 - mu / np.maximum(n, 1), 0.01, 1.0)
-    phi = max(float(np.sum(w * (y - mu) ** 2 / (mu * q))) / df, 1.0)
-    return beta, phi, cov
-
-
 def _fit_baseline(y: np.ndarray, tt: np.ndarray, angle: np.ndarray, totals: np.ndarray | None,
                   rows: np.ndarray, span: int, targets: np.ndarray, p: TrendTestParams) -> _Baseline | None:
     yr = y[rows]
@@ -140,7 +117,7 @@ def _fit_baseline(y: np.ndarray, tt: np.ndarray, angle: np.ndarray, totals: np.n
     season, trend = span >= p.season_weeks, span >= p.trend_weeks and off is None
     while True:
         X = _features(tt[rows], angle[rows], season, trend)
-        fit = _share_fit(X, yr, off, n_r, p.weights_threshold)
+        fit = _fit_reweighted(X, yr, p.weights_threshold, off, n_r)
         if fit is not None and trend:
             x_t = _features(tt[targets], angle[targets], season, trend)
             if float(np.exp(x_t @ fit[0]).max()) > yr.max():
