@@ -177,6 +177,7 @@ class Writer:
     def _answer(self, field: str, option: str, asked: bool, several: bool = False) -> list[Turn]:
         """The seeker's cue for one option: a short answer when the worker just asked."""
         short = self.S.get("svar", {}).get(field, {}).get(option)
+        asked = asked and self.s.channel == "chatt"  # a mail keeps no question to answer
         templates = short if asked and short and self.rng.random() < P_SHORT_ANSWER else self.S["options"][field][option]
         if several:  # "bara mamma" is false when a friend knows too
             templates = _without_only(templates)
@@ -192,7 +193,7 @@ class Writer:
 
     def _deflected(self, field: str) -> list[Turn]:
         """The worker asks; the answer leaves the field unknown."""
-        if field not in self.E["deflections"] or field not in self.W["ask"]:
+        if self.s.channel != "chatt" or field not in self.E["deflections"] or field not in self.W["ask"]:
             return []
         return self.worker(self.W["ask"][field]) + self.seeker(self.E["deflections"][field])
 
@@ -233,7 +234,7 @@ class Writer:
         if g["alder"] not in UNKNOWN:
             other.append(self._asked_unit("alder", [g["alder"]], 0.5))
         elif rng.random() < 0.3:
-            other.append(self.worker(W["ask"]["alder"]) + self.seeker(self.E["deflections"]["alder"]))
+            other.append(self._deflected("alder"))
         if g["kon"] not in UNKNOWN:
             other.append(self._asked_unit("kon", [g["kon"]], 0.1))
         if g["pagaende"] not in UNKNOWN:
