@@ -5,6 +5,11 @@ template with slots), ordered like real contacts: a hesitant opening, small talk
 late or partial disclosure, denials of things that did not happen; the worker's side
 follows good practice: open questions, validation, safety checks when risk appears, and
 the referrals the gold `hanvisning` names.
+
+So that a model trained on this text copes with real contacts, cues do not always come the
+same way: short answers to the worker's questions, evasive answers that leave a field
+unknown, people the seeker has NOT told named in denials and fears, cues left out where the
+text already implies them, and several messages sent as one.
 """
 
 from __future__ import annotations
@@ -239,7 +244,7 @@ class Writer:
             other.append(self._asked_unit("kon", [g["kon"]], 0.1))
         if g["pagaende"] not in UNKNOWN:
             other.append(self._asked_unit("pagaende", [g["pagaende"]], 0.3))
-        elif rng.random() < P_DEFLECT:
+        elif rng.random() < 2 * P_DEFLECT:
             other.append(self._deflected("pagaende"))
         if g["berattat_for"] == ["ej_angivet"] and rng.random() < P_DEFLECT / 2:
             other.append(self._deflected("berattat_for"))
