@@ -110,3 +110,57 @@ def test_real_guard_refuses_personal_data():
     assert guard("han ringde mig på 070-174 06 12 igår kväll") is None
     assert guard("jag heter Nellie Andersson och bor i Växjö") is None
     assert guard("han hotar att skicka bilderna till alla") == "han hotar att skicka bilderna till alla"
+
+
+def test_sentence_windows_overlap_and_skip_short_texts():
+    from childx_research.modeling.baseline import sentence_windows
+
+    text = " ".join(f"Mening {i}." for i in range(1, 11))
+    wins = sentence_windows(text, 4)
+    assert wins[0] == "Mening 1. Mening 2. Mening 3. Mening 4." and wins[1].startswith("Mening 3.")
+    assert wins[-1].endswith("Mening 10.") and all(len(w.split(".")) - 1 <= 4 for w in wins)
+    assert sentence_windows("Kort. Text.", 4) == []
+
+
+def test_acute_windows_find_one_sentence_in_a_long_mail(baseline_dir, form):
+    """The acute-risk score pools windows: one acute sentence drowned in ordinary lines is
+    found, where the whole-mail score misses it. A small model trained here on short texts
+    (acute: nowhere to sleep tonight; ordinary: school) makes the effect exact."""
+    import numpy as np
+
+    from childx_research.modeling.baseline import (BaselineModel, _fit_head, _frame, _vectorizer,
+                                                   _windows_config, voice_columns)
+    from childx_research.records import Conversation, Message
+
+    assert load_model(baseline_dir).model.windows["options"] == {"akut_risk": [0]}   # the default config
+    def conv(i, text):
+        return Conversation(id=str(i), messages=[Message(role="stodperson", text="Hej, jag finns här."),
+                                                 Message(role="stodsokande", text=text)])
+    acute = ["jag har ingenstans att sova ikväll.", "jag måste ut ikväll och har inget ställe att sova på."]
+    ordinary = [f"vi hade matte på lektion {i} och det var som vanligt." for i in range(12)] + \
+        ["min lillebror lagar pannkakor varje morgon.", "det har regnat hela veckan."]
+    texts = acute * 6 + ordinary
+    y = np.array([0] * 12 + [1] * len(ordinary))          # option 0 = "ja"
+    bcfg = {"min_df": 1, "C": 1000.0, "max_iter": 500, "word_ngrams": [1, 2], "solver": "lbfgs"}
+    vec = _vectorizer(bcfg, len(texts))
+    X = vec.fit_transform(_frame([conv(i, t) for i, t in enumerate(texts)])).tocsr()
+    cols = voice_columns(vec, ["stodsokande"])
+    heads = {f.key: _fit_head(X[:, cols], y, bcfg, 1, 2) for f in form.single_fields if f.key == "akut_risk"}
+    cfg = {"calibration": {"alarms": [{"field": "akut_risk", "option": "ja"}]}}
+    windows = _windows_config({"windows": {"sentences": 2, "fields": ["akut_risk"]}}, cfg, form)
+    assert windows == {"sentences": 2, "options": {"akut_risk": [0]}}
+
+    class OneField:        # the form restricted to akut_risk, as far as logits() looks
+        choice_fields = [form.field("akut_risk")]
+        field = staticmethod(form.field)
+    columns = {"akut_risk": cols}
+    pooled_model = BaselineModel(OneField, vec, heads, columns, windows)
+    whole_model = BaselineModel(OneField, vec, heads, columns)
+    long_mail = " ".join(ordinary[:8]) + " " + acute[0] + " " + " ".join(ordinary[8:])
+    quiet_mail = " ".join(ordinary)
+    mails = [conv("a", long_mail), conv("b", quiet_mail)]
+    pooled = np.exp(pooled_model.logits(mails)["akut_risk"])[:, 0]
+    whole = np.exp(whole_model.logits(mails)["akut_risk"])[:, 0]
+    assert whole[0] < 0.01 and pooled[0] > 0.2    # diluted in the whole mail, found in a window
+    assert pooled[1] < 0.01                       # an ordinary long mail stays quiet
+    assert np.allclose(np.exp(pooled_model.logits(mails)["akut_risk"]).sum(axis=1), 1.0, atol=1e-4)

@@ -9,10 +9,20 @@ Heads: a multinomial logistic regression per single field, a binary one per opti
 each multi field. Options that never (or always) occur in training get a constant score.
 The output is logits per field, so calibration and decisions are shared with the
 transformer (:mod:`.calibration`).
+
+Windows (``baseline.windows``): a whole-conversation TF-IDF vector dilutes one decisive
+sentence in a long mail ("I have to be out tonight and have nowhere to go" among twenty
+lines about school). For the fields listed, the same fitted heads also score overlapping
+windows of ``sentences`` help-seeker sentences (with the worker's text as it is), and an
+option's score is the highest of the whole conversation's and its windows' — the option is
+there if it is there anywhere, as the transformer pools its windows. For a single field
+only its alarm options (``calibration.alarms``) are raised this way; calibration is fitted
+on these pooled scores.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -83,16 +93,46 @@ class _ConstHead:
         return np.tile(self.const, (X.shape[0], 1)) if self.const.ndim else np.full(X.shape[0], float(self.const))
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def sentence_windows(text: str, size: int) -> list[str]:
+    """Overlapping windows of ``size`` sentences (step ``size // 2``); none for a text of at
+    most ``size`` sentences (the whole text is already scored)."""
+    sents = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    if len(sents) <= size:
+        return []
+    step = max(1, size // 2)
+    out = []
+    for i in range(0, len(sents), step):
+        out.append(" ".join(sents[i:i + size]))
+        if i + size >= len(sents):
+            break
+    return out
+
+
+def window_options(f, cfg: dict[str, Any]) -> list[int]:
+    """Option indices of ``f`` whose score is pooled over windows: every option of a multi
+    field but the exclusive ones; the alarm options of a single field."""
+    if f.kind == "multi":
+        return [j for j, o in enumerate(f.option_keys) if o not in f.exclusive_keys]
+    alarms = {a["option"] for a in (cfg.get("calibration") or {}).get("alarms") or [] if a.get("field") == f.key}
+    return [j for j, o in enumerate(f.option_keys) if o in alarms]
+
+
 class BaselineModel:
     family = "baseline"
 
-    def __init__(self, form: Form, vectorizer, heads: dict[str, Any], columns: dict[str, np.ndarray]) -> None:
+    def __init__(self, form: Form, vectorizer, heads: dict[str, Any], columns: dict[str, np.ndarray],
+                 windows: dict[str, Any] | None = None) -> None:
         self.form = form
         self.vectorizer = vectorizer
         # single field: a classifier (or _ConstHead); multi field: one per option
         self.heads = heads
         # feature columns each field reads (its voices)
         self.columns = columns
+        # {"sentences": n, "options": {field: [option index, ...]}} or None
+        self.windows = windows or None
 
     # --- training --------------------------------------------------------------------
     @classmethod
@@ -128,7 +168,7 @@ class BaselineModel:
                 heads[key] = head
             else:
                 heads[key][j] = head
-        return cls(form, vec, heads, columns)
+        return cls(form, vec, heads, columns, _windows_config(bcfg, cfg, form))
 
     # --- scoring ---------------------------------------------------------------------
     def features(self, conversations: list[Conversation]):
@@ -146,21 +186,73 @@ class BaselineModel:
             else:
                 cols = [h.logits(Xf) if isinstance(h, _ConstHead) else _binary_logit(h, Xf) for h in head]
                 out[f.key] = np.stack(cols, axis=1).astype(np.float64)
+        if self.windows:
+            self._pool_windows(conversations, out)
         return out
+
+    def _pool_windows(self, conversations: list[Conversation], out: dict[str, np.ndarray]) -> None:
+        """Raise each windowed option's score to its best window's (see the module docstring)."""
+        import pandas as pd
+
+        size = int(self.windows["sentences"])
+        rows, owner = [], []
+        for i, conv in enumerate(conversations):
+            worker = conv.text_of("stodperson")
+            for w in sentence_windows(conv.text_of("stodsokande"), size):
+                rows.append((w, worker))
+                owner.append(i)
+        if not rows:
+            return
+        owner_a = np.asarray(owner)
+        X = self.vectorizer.transform(pd.DataFrame(rows, columns=list(TEXT_COLUMNS))).tocsr()
+        for key, options in self.windows["options"].items():
+            f = self.form.field(key)
+            Xf = X[:, self.columns[key]]
+            head = self.heads[key]
+            z = out[key]
+            if f.kind == "multi":
+                for j in options:
+                    h = head[j]
+                    zw = h.logits(Xf) if isinstance(h, _ConstHead) else _binary_logit(h, Xf)
+                    best = np.full(len(conversations), -np.inf)
+                    np.maximum.at(best, owner_a, np.broadcast_to(zw, (Xf.shape[0],)).astype(np.float64))
+                    z[:, j] = np.maximum(z[:, j], best)
+                continue
+            if isinstance(head, _ConstHead):
+                continue
+            zw = _single_logits(head, Xf, len(f.options))          # log-probabilities per window
+            p = np.exp(z)
+            for j in options:
+                best = np.zeros(len(conversations))
+                np.maximum.at(best, owner_a, np.exp(zw[:, j]))
+                pj = np.maximum(p[:, j], best)
+                rest = np.clip(1.0 - p[:, j], 1e-12, None)
+                p = p * ((1.0 - pj) / rest)[:, None]
+                p[:, j] = pj
+            out[key] = np.log(np.clip(p, 1e-6, 1.0))
 
     # --- persistence -----------------------------------------------------------------
     def save(self, model_dir: Path) -> None:
         import joblib
 
-        joblib.dump({"vectorizer": self.vectorizer, "heads": self.heads, "columns": self.columns},
-                    Path(model_dir) / FILE, compress=3)
+        joblib.dump({"vectorizer": self.vectorizer, "heads": self.heads, "columns": self.columns,
+                     "windows": self.windows}, Path(model_dir) / FILE, compress=3)
 
     @classmethod
     def load(cls, model_dir: Path, form: Form) -> "BaselineModel":
         import joblib
 
         data = joblib.load(Path(model_dir) / FILE)
-        return cls(form, data["vectorizer"], data["heads"], data["columns"])
+        return cls(form, data["vectorizer"], data["heads"], data["columns"], data.get("windows"))
+
+
+def _windows_config(bcfg: dict[str, Any], cfg: dict[str, Any], form: Form) -> dict[str, Any] | None:
+    wcfg = bcfg.get("windows") or {}
+    fields = [k for k in wcfg.get("fields") or [] if k in form.by_key and form.field(k).kind != "text"]
+    if not fields or not wcfg.get("sentences"):
+        return None
+    options = {k: window_options(form.field(k), cfg) for k in fields}
+    return {"sentences": int(wcfg["sentences"]), "options": {k: v for k, v in options.items() if v}}
 
 
 def _fit_head(X, y: np.ndarray, bcfg: dict[str, Any], seed: int, n_options: int | None):
