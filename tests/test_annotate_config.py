@@ -123,3 +123,16 @@ def test_consensus_majority_ties_and_ground_truth(mini_form):
     assert consensus(mini_form, [a, b, truth])["kanal_fragan"] == "natet"
     skipped = _ann(5, 5, {}, "2025-02-01", was_cancelled=True)
     assert consensus(mini_form, [skipped]) is None
+
+
+def test_prefilled_leaves_review_fields_empty_but_keeps_raised_alarms():
+    from childx_research.annotate.tasks import prefilled
+    from childx_research.records import FormRecord
+
+    rec = FormRecord(id="k1", form={"alder": "13_15", "akut_risk": "ja", "maende": ["angest"]},
+                     needs_review=["alder", "akut_risk", "maende"])
+    assert prefilled(rec) == {}
+    assert prefilled(rec, {"akut_risk": {"ja"}}) == {"akut_risk": "ja"}
+    calm = FormRecord(id="k2", form={"akut_risk": "nej"}, needs_review=["akut_risk"])
+    assert prefilled(calm, {"akut_risk": {"ja"}}) == {}
+    assert prefilled(FormRecord(id="k3", form={"alder": "13_15"})) == {"alder": "13_15"}

@@ -123,8 +123,9 @@ def test_round_trip_push_annotate_pull(labelstudio, contacts, anonymised, form, 
     conf[ids[5]], conf[ids[2]] = 0.51, 0.6
     preds = [FormRecord(id=cid, form=gold[cid], confidence={"alder": conf[cid], "kon": 0.99}) for cid in ids]
     # the model left `alder` of the least sure one for a person: it is not pre-filled
-    preds[5] = FormRecord(id=ids[5], form=gold[ids[5]], confidence={"alder": conf[ids[5]], "kon": 0.99},
-                          needs_review=["alder"])
+    # ... and a raised acute-risk alarm below its bar stays in sight
+    preds[5] = FormRecord(id=ids[5], form={**gold[ids[5]], "akut_risk": "ja"},
+                          confidence={"alder": conf[ids[5]], "kon": 0.99}, needs_review=["alder", "akut_risk"])
     r = push(client, anonymised, form, predictions=preds, model_version="testmodell-1", overlap=2)
     assert r.created == len(ids) and r.predictions_added == len(ids)
     assert r.order[:2] == [ids[5], ids[2]]
@@ -136,7 +137,7 @@ def test_round_trip_push_annotate_pull(labelstudio, contacts, anonymised, form, 
     assert p0["model_version"] == "testmodell-1" and p0["score"] == pytest.approx(conf[tasks[0].data["conversation_id"]])
     assert tasks[0].data["conversation_id"] == ids[5]
     prefilled = {item["from_name"] for item in p0["result"]}
-    assert "alder" not in prefilled and {"kon", "utsatthet"} <= prefilled
+    assert "alder" not in prefilled and {"kon", "utsatthet", "akut_risk"} <= prefilled
     p1 = tasks[1].predictions[0]
     p1 = p1 if isinstance(p1, dict) else p1.model_dump()
     assert "alder" in {item["from_name"] for item in p1["result"]}

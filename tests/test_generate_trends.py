@@ -7,17 +7,30 @@ from datetime import date, timedelta
 import pytest
 
 from childx_research.generate import generate_contacts, load_config
-from childx_research.generate.timeline import Trend, boosted_weight, expected_share
+from childx_research.generate.timeline import Trend, expected_share, scenario_weights
 
 
-def test_boosted_weight_multiplies_the_share():
-    # a scenario with weight 16 of 100: share 0.16; x3 must give 0.48, not 48/132 = 0.36
-    w = boosted_weight(16, 100, 3.0)
-    assert w / (w + 84) == pytest.approx(0.48)
-    assert boosted_weight(16, 100, 1.0) == 16
-    # capped: a share cannot pass 0.95
-    w = boosted_weight(50, 100, 3.0)
-    assert w / (w + 50) == pytest.approx(0.95)
+def test_a_trend_multiplies_the_share_of_its_scenarios():
+    cfg = {"scenarios": {"a": {"weight": 10, "utsatthet": {"x": 1}}, "a2": {"weight": 6, "utsatthet": {"x": 1}},
+                         "b": {"weight": 40, "utsatthet": {"y": 1}}, "d": {"weight": 44, "utsatthet": {"z": 1}}}}
+    day = date(2025, 3, 10)
+    tx = Trend("utsatthet", "x", "outbreak", date(2025, 3, 3), 3, 3.0)
+    w = scenario_weights(cfg, {}, [tx], day)
+    total = sum(w.values())
+    # x is the core of a and a2 (16 %): x3 gives 48 % together, not 48/132 = 36 %
+    assert (w["a"] + w["a2"]) / total == pytest.approx(0.48)
+    assert w["a"] / w["a2"] == pytest.approx(10 / 6)
+    assert scenario_weights(cfg, {}, [tx], date(2025, 6, 1)) == {"a": 10, "a2": 6, "b": 40, "d": 44}
+    assert w["b"] / w["d"] == pytest.approx(40 / 44)              # the others keep their proportions
+    # two trends at once: each share is multiplied by its own factor
+    ty = Trend("utsatthet", "y", "outbreak", date(2025, 3, 3), 3, 1.1)
+    w = scenario_weights(cfg, {}, [tx, ty], day)
+    total = sum(w.values())
+    assert (w["a"] + w["a2"]) / total == pytest.approx(0.48) and w["b"] / total == pytest.approx(0.44)
+    # capped: the boosted shares never pass 0.95 together
+    big = Trend("utsatthet", "x", "outbreak", date(2025, 3, 3), 3, 10.0)
+    w = scenario_weights(cfg, {}, [big], day)
+    assert (w["a"] + w["a2"]) / sum(w.values()) == pytest.approx(0.95)
 
 
 def test_truth_records_the_expected_share_and_the_data_follow_it():

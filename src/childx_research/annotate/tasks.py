@@ -159,12 +159,20 @@ class PushResult:
         return s
 
 
-def prefilled(rec: FormRecord) -> dict[str, Any]:
+def prefilled(rec: FormRecord, alarms: dict[str, set[str]] | None = None) -> dict[str, Any]:
     """The values a prediction pre-fills: fields the model left for a person (``needs_review``,
     below their confidence bar) stay empty, so the annotator fills them in from scratch
-    instead of being anchored on a guess."""
+    instead of being anchored on a guess — except a raised alarm (``alarms``: field -> alarm
+    options, e.g. acute risk = ja): it fires on purpose at a low probability and must stay
+    in sight."""
     review = set(getattr(rec, "needs_review", None) or [])
-    return {k: v for k, v in rec.form.items() if k not in review}
+    alarms = alarms or {}
+
+    def raised(key: str, value: Any) -> bool:
+        chosen = {value} if isinstance(value, str) else set(value or [])
+        return bool(chosen & alarms.get(key, set()))
+
+    return {k: v for k, v in rec.form.items() if k not in review or raised(k, v)}
 
 
 def push(client, conversations: Sequence[Conversation], form: Form, *,
@@ -213,9 +221,16 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
     result = PushResult(project_id=pid, title=title, model_version=model_version if preds else None)
     existing = existing_tasks(client, pid)
 
+    from ..modeling.config import alarms_for
+
+    alarm_options: dict[str, set[str]] = {}
+    for a in alarms_for(form):
+        alarm_options.setdefault(a["field"], set()).add(a["option"])
+
     def prediction_of(cid: str) -> dict[str, Any]:
         rec = preds[cid]
-        p = {"model_version": model_version, "result": prediction_result(form, prefilled(rec), rec.confidence)}
+        p = {"model_version": model_version, "result": prediction_result(form, prefilled(rec, alarm_options),
+                                                                           rec.confidence)}
         if scores.get(cid) is not None:
             p["score"] = scores[cid]
         return p

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -75,13 +75,13 @@ def _trends(cfg: dict[str, Any], form: Form) -> list[Trend]:
     return out
 
 
-def _truth(t: Trend, cfg: dict[str, Any]) -> dict[str, Any]:
+def _truth(t: Trend, cfg: dict[str, Any], trends: list[Trend]) -> dict[str, Any]:
     """A trend for truth.json, with the option's expected share of all contacts before it and
-    at its peak (the last day of an outbreak, the end of a rise's ramp): ``factor`` multiplies
-    the scenario's share; the option's share rises a little less where other scenarios also
-    carry it."""
-    before = expected_share(cfg, t.field, t.option)
-    peak = expected_share(cfg, t.field, t.option, [t], t.end)
+    at its peak (the last day of an outbreak, the end of a rise's ramp, with every trend
+    active then): ``factor`` multiplies the share of the scenarios with this core option; the
+    option's share rises a little less where other scenarios also carry it."""
+    before = expected_share(cfg, t.field, t.option, trends, t.start - timedelta(days=1))
+    peak = expected_share(cfg, t.field, t.option, trends, t.end)
     return {**t.truth(), "expected_share": {"before": round(before, 4), "peak": round(peak, 4),
                                             "ratio": round(peak / before, 3) if before else None}}
 
@@ -122,7 +122,7 @@ def generate_contacts(n: int, seed: int = 1, config: dict[str, Any] | str | Path
     truth = {
         "seed": seed, "n": n, "form": form.id,
         "period": {"start": start.isoformat(), "end": end.isoformat()},
-        "trends": [_truth(t, cfg) for t in trends],
+        "trends": [_truth(t, cfg, trends) for t in trends],
         "term_trends": [{"term": t["term"], "start": t["start"].isoformat(), "share": t["share"]} for t in term_trends],
     }
     return Generated(contacts, truth)

@@ -59,7 +59,6 @@ P_IMPLIED_ONLY = {"sexkopare": 0.4, "suicidtankar": 0.5}
 P_DEFLECT = 0.3
 #: Per contact, how often consecutive help-seeker messages are sent as one message.
 MERGE_LEVELS = (0.0, 0.15, 0.3, 0.5)
-_FOROVARE_ORDER = ["partner", "familj", "bekant", "natkontakt", "sexkopare", "okand_person", "ej_angivet"]
 _JOINERS = {"formell": (". ", " "), "vardaglig": (". ", ", ", " ", " och ", "... "),
             "ung_chatt": (". ", ", ", " ", " o ", " och ", "... ", " asså ")}
 AGE_RANGES = {"under_13": (10, 12), "13_15": (13, 15), "16_17": (16, 17), "18_25": (18, 25), "over_25": (26, 45)}
@@ -118,9 +117,6 @@ class Writer:
         self.register = reg.REGISTERS[name]
         self._self_name_slot = False
         self.merge_p = rng.choice(MERGE_LEVELS)
-        # gold consistency: whoever pays or compensates for sex is a sexköpare (form guideline)
-        if "sex_mot_ersattning" in g["utsatthet"] and "sexkopare" not in g["forovare"]:
-            g["forovare"] = sorted((set(g["forovare"]) - {"ej_angivet"}) | {"sexkopare"}, key=_FOROVARE_ORDER.index)
 
     # --- rendering ----------------------------------------------------------------------
     def _fill(self, slot: str) -> Segment:
@@ -257,7 +253,10 @@ class Writer:
             other.append(unit)
         if rng.random() < P_TOLD_DISTRACTOR["alone"]:
             other.append(self._told_distractor(alone=True))
-        if self.s.channel == "chatt" and "suggest_adult" in W and rng.random() < P_SUGGEST_ADULT:
+        # the worker suggests telling an adult only when no adult has been told
+        adults_told = set(g["berattat_for"]) - {"ingen", "ej_angivet", "van"}
+        if (self.s.channel == "chatt" and "suggest_adult" in W and not adults_told
+                and rng.random() < P_SUGGEST_ADULT):
             other.append(self.worker(W["suggest_adult"]) + self._told_distractor(alone=True))
         if g["polisanmalan"] not in UNKNOWN:
             other.append(self._asked_unit("polisanmalan", [g["polisanmalan"]], 0.4))

@@ -61,6 +61,12 @@ def sample_story(rng: Random, cfg: dict[str, Any], form, day: date, trends: list
         gold["forovare"] = ["ej_angivet"]
     else:
         gold["forovare"] = _independent(rng, sc["forovare"], opt["forovare"])
+    # whoever pays or compensates for sex is a sexköpare (the form's guideline), also when the
+    # story otherwise leaves the perpetrator unknown
+    if ("sex_mot_ersattning" in gold["utsatthet"] and "sexkopare" in opt["forovare"]
+            and "sexkopare" not in gold["forovare"]):
+        gold["forovare"] = sorted((set(gold["forovare"]) - {"ej_angivet"}) | {"sexkopare"},
+                                  key=opt["forovare"].index)
     gold["pagaende"] = "oklart" if vague else _categorical(rng, lab["pagaende"])
 
     bf = lab["berattat_for"]

@@ -36,21 +36,6 @@ class Trend:
                 "start": self.start.isoformat(), "end": self.end.isoformat(), "factor": self.factor}
 
 
-def boosted_weight(weight: float, total: float, multiplier: float, cap: float = 0.95) -> float:
-    """The weight that multiplies a scenario's SHARE of contacts by ``multiplier``.
-
-    ``weight`` is the scenario's weight among scenarios summing to ``total``. Multiplying the
-    weight itself would raise the share by less (the other scenarios stay in the
-    denominator: ×3 on a 16 % scenario gives only ×2.2), so a trend's ``factor`` would not
-    mean what the truth file says. The share is capped at ``cap``.
-    """
-    if multiplier == 1.0 or weight <= 0 or total <= weight:
-        return weight          # nothing to boost, or the only scenario (its share is already 1)
-    q = weight / total
-    target = min(cap, multiplier * q)
-    return target * (total - weight) / (1.0 - target)
-
-
 def expected_share(cfg: dict[str, Any], field: str, option: str, trends: list[Trend] | None = None,
                    day: date | None = None) -> float:
     """The expected share of contacts with ``field``/``option`` among all contacts on ``day``
@@ -69,23 +54,47 @@ def expected_share(cfg: dict[str, Any], field: str, option: str, trends: list[Tr
     return share
 
 
-def scenario_weights(cfg: dict[str, Any], ocfg: dict[str, Any], trends: list[Trend], day: date | None
-                     ) -> dict[str, float]:
-    """Each scenario's weight for one organisation on ``day``, with the injected trends: a
-    trend on a scenario's core ``utsatthet`` option multiplies that scenario's share."""
+def scenario_weights(cfg: dict[str, Any], ocfg: dict[str, Any], trends: list[Trend], day: date | None,
+                     cap: float = 0.95) -> dict[str, float]:
+    """Each scenario's weight for one organisation on ``day``, with the injected trends.
+
+    A trend on an ``utsatthet`` option multiplies the SHARE of the scenarios whose core it
+    is (together, when several share a core) by the trend's multiplier that day; the other
+    scenarios keep their proportions and share what is left. Multiplying the weights
+    instead would raise the share by less (×3 on a 16 % scenario gives ×2.2), and the truth
+    file's ``factor`` would not mean what it says. Boosted shares are capped at ``cap``
+    together.
+    """
     weights = {name: sc["weight"] * ocfg.get("scenarios", {}).get(name, 1.0) for name, sc in cfg["scenarios"].items()}
-    if day is None:
+    if day is None or not trends:
         return weights
-    base_total = sum(weights.values())
-    out = dict(weights)
+    groups: dict[str, list[str]] = {}
     for name, sc in cfg["scenarios"].items():
-        core = next(iter(sc["utsatthet"]))
-        m = 1.0
-        for t in trends:
-            if t.field == "utsatthet" and t.option == core:
-                m *= t.multiplier(day)
-        if m != 1.0:
-            out[name] = boosted_weight(weights[name], base_total, m)
+        groups.setdefault(next(iter(sc["utsatthet"])), []).append(name)
+    mult: dict[str, float] = {}
+    for t in trends:
+        if t.field == "utsatthet" and t.option in groups:
+            mult[t.option] = mult.get(t.option, 1.0) * t.multiplier(day)
+    mult = {core: m for core, m in mult.items() if m != 1.0}
+    total = sum(weights.values())
+    if not mult or total <= 0:
+        return weights
+    share = {core: m * sum(weights[n] for n in groups[core]) / total for core, m in mult.items()}
+    s_sum = sum(share.values())
+    if s_sum > cap:
+        share = {core: v * cap / s_sum for core, v in share.items()}
+        s_sum = cap
+    rest = sum(w for n, w in weights.items() if not any(n in groups[c] for c in mult))
+    if rest <= 0:
+        return weights                # every scenario is boosted: shares cannot change
+    out = dict(weights)
+    for core, v in share.items():
+        group_w = sum(weights[n] for n in groups[core])
+        if group_w <= 0:
+            continue
+        scale = v * rest / (1.0 - s_sum) / group_w
+        for n in groups[core]:
+            out[n] = weights[n] * scale
     return out
 
 

@@ -220,15 +220,24 @@ class BaselineModel:
                 continue
             if isinstance(head, _ConstHead):
                 continue
-            zw = _single_logits(head, Xf, len(f.options))          # log-probabilities per window
+            zw = np.exp(_single_logits(head, Xf, len(f.options)))  # probabilities per window
             p = np.exp(z)
+            raised = p.copy()
             for j in options:
                 best = np.zeros(len(conversations))
-                np.maximum.at(best, owner_a, np.exp(zw[:, j]))
-                pj = np.maximum(p[:, j], best)
-                rest = np.clip(1.0 - p[:, j], 1e-12, None)
-                p = p * ((1.0 - pj) / rest)[:, None]
-                p[:, j] = pj
+                np.maximum.at(best, owner_a, zw[:, j])
+                raised[:, j] = np.maximum(p[:, j], best)
+            # the alarm options take their raised probabilities (together at most 1); the
+            # others share what is left in their old proportions
+            alarm = raised[:, options]
+            total = alarm.sum(axis=1)
+            over = total > 1.0
+            alarm[over] /= total[over, None]
+            others = [j for j in range(len(f.options)) if j not in options]
+            rest_old = np.clip(p[:, others].sum(axis=1), 1e-12, None)
+            rest_new = 1.0 - alarm.sum(axis=1)
+            p[:, others] *= (rest_new / rest_old)[:, None]
+            p[:, options] = alarm
             out[key] = np.log(np.clip(p, 1e-6, 1.0))
 
     # --- persistence -----------------------------------------------------------------
@@ -251,8 +260,8 @@ def _windows_config(bcfg: dict[str, Any], cfg: dict[str, Any], form: Form) -> di
     fields = [k for k in wcfg.get("fields") or [] if k in form.by_key and form.field(k).kind != "text"]
     if not fields or not wcfg.get("sentences"):
         return None
-    options = {k: window_options(form.field(k), cfg) for k in fields}
-    return {"sentences": int(wcfg["sentences"]), "options": {k: v for k, v in options.items() if v}}
+    options = {k: v for k in fields if (v := window_options(form.field(k), cfg))}
+    return {"sentences": int(wcfg["sentences"]), "options": options} if options else None
 
 
 def _fit_head(X, y: np.ndarray, bcfg: dict[str, Any], seed: int, n_options: int | None):

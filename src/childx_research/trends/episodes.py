@@ -13,6 +13,7 @@ from datetime import date
 
 import pandas as pd
 
+SUDDEN = {"farrington_flexible", "short_history_baseline"}
 EPISODE_COLUMNS = ["field", "option", "first_week", "last_week", "alert_weeks", "methods",
                    "observed", "expected", "upper_bound", "score", "max_score"]
 
@@ -26,7 +27,11 @@ def alert_episodes(alerts: pd.DataFrame, max_gap: int = 4) -> pd.DataFrame:
     if alerts.empty:
         return pd.DataFrame(columns=columns)
     rows = []
-    for key, grp in alerts.sort_values("week_start").groupby(by, sort=False):
+    # within a week, the sudden-rise row last, so that an episode's expected count and bound
+    # are those the current-alerts figure draws (the sudden-rise bound)
+    rank = alerts.method.map(lambda m: 1 if m in SUDDEN else 0)
+    ordered = alerts.assign(_rank=rank).sort_values(["week_start", "_rank"], kind="stable")
+    for key, grp in ordered.groupby(by, sort=False):
         key = key if isinstance(key, tuple) else (key,)
         weeks = [date.fromisoformat(w) for w in grp.week_start]
         start = 0
@@ -37,7 +42,7 @@ def alert_episodes(alerts: pd.DataFrame, max_gap: int = 4) -> pd.DataFrame:
                 rows.append({**dict(zip(by, key)),
                              "first_week": ep.week_start.iloc[0], "last_week": last.week_start,
                              "alert_weeks": int(ep.week_start.nunique()),
-                             "methods": list(dict.fromkeys(ep.method)),
+                             "methods": list(dict.fromkeys(ep.sort_values("week_start", kind="stable").method)),
                              "observed": last.observed, "expected": last.expected,
                              "upper_bound": last.upper_bound, "score": last.score,
                              "max_score": float(ep.score.max())})
