@@ -164,3 +164,14 @@ def test_acute_windows_find_one_sentence_in_a_long_mail(baseline_dir, form):
     assert whole[0] < 0.01 and pooled[0] > 0.2    # diluted in the whole mail, found in a window
     assert pooled[1] < 0.01                       # an ordinary long mail stays quiet
     assert np.allclose(np.exp(pooled_model.logits(mails)["akut_risk"]).sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_single_fields_unweighted_multi_options_balanced(baseline_dir):
+    """baseline.yaml: rare multi options get balanced class weights, single fields none."""
+    from childx_research.modeling.baseline import _ConstHead
+
+    model = load_model(baseline_dir).model
+    single = [h for k, h in model.heads.items() if not isinstance(h, list) and not isinstance(h, _ConstHead)]
+    multi = [h for hs in model.heads.values() if isinstance(hs, list) for h in hs if not isinstance(h, _ConstHead)]
+    assert single and all(h.class_weight is None for h in single)
+    assert multi and all(h.class_weight == "balanced" for h in multi)

@@ -75,6 +75,19 @@ def _trends(cfg: dict[str, Any], form: Form) -> list[Trend]:
     return out
 
 
+def generator_fingerprint() -> str:
+    """A short hash of the generator's code, configuration and phrase banks: anything built
+    from generated text (the small encoder) is rebuilt when the generator changes."""
+    import hashlib
+
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *root.glob("*.yaml"), *(root / "phrases").glob("*.yaml")]):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _truth(t: Trend, cfg: dict[str, Any], trends: list[Trend]) -> dict[str, Any]:
     """A trend for truth.json, with the option's expected share of all contacts before it and
     at its peak (the last day of an outbreak, the end of a rise's ramp, with every trend

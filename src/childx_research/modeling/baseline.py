@@ -286,6 +286,8 @@ def _fit_head(X, y: np.ndarray, bcfg: dict[str, Any], seed: int, n_options: int 
         return _ConstHead(const)
     C = float(bcfg.get("C", 8.0))
     cw = bcfg.get("class_weight", "balanced")
+    if n_options is not None and "single_class_weight" in bcfg:
+        cw = bcfg["single_class_weight"]   # single fields may differ from the rare multi options
     if bcfg.get("solver", "sgd") == "sgd":
         model = SGDClassifier(loss="log_loss", alpha=1.0 / (C * X.shape[0]), class_weight=cw,
                               max_iter=int(bcfg.get("max_iter", 50)), tol=1e-4, random_state=seed)

@@ -12,7 +12,8 @@ multilingual BERT-like model on disk) is loaded with ``local_files_only=True``: 
 is downloaded. The role markers are added to its tokenizer as special tokens.
 
 The offline default is cached under ``models/encoders/<hash>/`` where the hash covers
-the ``encoder`` section of the config, so repeated runs reuse it. The tokenizer keeps
+the ``encoder`` section of the config and the generator's fingerprint (its code and phrase
+banks: the encoder is pretrained on generated text), so repeated runs reuse it. The tokenizer keeps
 å, ä and ö: it lower-cases but never strips accents ("Växjö" -> "växjö").
 """
 
@@ -137,7 +138,11 @@ def default_encoder(ecfg: dict[str, Any], log: Callable[[str], None] = print) ->
     key_obj = {k: v for k, v in ecfg.items() if k != "cache_dir"}
     if isinstance(key_obj.get("mlm"), dict):  # how often it logs does not change the encoder
         key_obj["mlm"] = {k: v for k, v in key_obj["mlm"].items() if k != "logging_steps"}
-    key = config_hash({"encoder": key_obj, "format": ENCODER_FORMAT, "transformers": transformers.__version__})
+    from ..generate import generator_fingerprint
+
+    # pretrained on generated conversations: a changed generator means a new encoder
+    key = config_hash({"encoder": key_obj, "format": ENCODER_FORMAT, "transformers": transformers.__version__,
+                       "generator": generator_fingerprint()})
     cache = Path(ecfg.get("cache_dir") or models_dir() / "encoders")
     target = cache / key
     if (target / "encoder.json").exists():
