@@ -167,11 +167,14 @@ def test_acute_windows_find_one_sentence_in_a_long_mail(baseline_dir, form):
 
 
 def test_single_fields_unweighted_multi_options_balanced(baseline_dir):
-    """baseline.yaml: rare multi options get balanced class weights, single fields none."""
+    """baseline.yaml: rare multi options and the alarm field get balanced class weights, the
+    other single fields none."""
     from childx_research.modeling.baseline import _ConstHead
 
     model = load_model(baseline_dir).model
     single = [h for k, h in model.heads.items() if not isinstance(h, list) and not isinstance(h, _ConstHead)]
     multi = [h for hs in model.heads.values() if isinstance(hs, list) for h in hs if not isinstance(h, _ConstHead)]
-    assert single and all(h.class_weight is None for h in single)
+    assert single and all(h.class_weight is None for k, h in model.heads.items()
+                          if not isinstance(h, list) and not isinstance(h, _ConstHead) and k != "akut_risk")
+    assert model.heads["akut_risk"].class_weight == "balanced"     # the alarm field is recall-first
     assert multi and all(h.class_weight == "balanced" for h in multi)

@@ -150,18 +150,22 @@ class BaselineModel:
             key = tuple(reads_for(cfg, f.key))
             if key not in views:
                 views[key] = X[:, columns[f.key]]
+        # a single field with an alarm option (acute risk) is recall-first: it keeps the class
+        # weights of the multi options, whatever ``single_class_weight`` says
+        alarm_fields = {a.get("field") for a in (cfg.get("calibration") or {}).get("alarms") or []}
+        recall_first = {k: v for k, v in bcfg.items() if k != "single_class_weight"}
         jobs = []
         for f in form.choice_fields:
             Xf = views[tuple(reads_for(cfg, f.key))]
             if f.kind == "single":
                 y = np.array([f.option_keys.index(e.values[f.key]) for e in train])
-                jobs.append((f.key, None, Xf, y, len(f.options)))
+                jobs.append((f.key, None, Xf, y, len(f.options), recall_first if f.key in alarm_fields else bcfg))
             else:
                 for j, o in enumerate(f.option_keys):
                     y = np.array([int(o in e.values[f.key]) for e in train])
-                    jobs.append((f.key, j, Xf, y, None))
+                    jobs.append((f.key, j, Xf, y, None, bcfg))
         fitted = Parallel(n_jobs=int(bcfg.get("n_jobs", 2)), prefer="threads")(
-            delayed(_fit_head)(Xf, y, bcfg, seed, k) for _, _, Xf, y, k in jobs)
+            delayed(_fit_head)(Xf, y, hcfg, seed, k) for _, _, Xf, y, k, hcfg in jobs)
         heads: dict[str, Any] = {f.key: [None] * len(f.options) for f in form.multi_fields}
         for (key, j, *_), head in zip(jobs, fitted):
             if j is None:
