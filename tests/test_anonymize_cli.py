@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_support import assert_one_line_error
 from typer.testing import CliRunner
 
 from childx_research.cli import app
@@ -25,13 +26,6 @@ def _write(path, rows):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return path
 
-
-def _one_line_error(res, *needles):
-    assert res.exit_code == 2, res.output
-    lines = [l for l in res.output.splitlines() if l.strip()]
-    assert len(lines) == 1 and lines[0].startswith("childx: error: "), res.output
-    for n in needles:
-        assert n in lines[0], lines[0]
 
 
 def test_anonymize_writes_output_and_report(tmp_path):
@@ -86,19 +80,19 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, content, needles):
     src.write_text(content, encoding="utf-8")
     out = tmp_path / "out.jsonl"
     res = runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(out)])
-    _one_line_error(res, *needles)
+    assert_one_line_error(res, *needles)
     assert not out.exists() and not (tmp_path / "out.report.json").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["in.jsonl"]  # no temporary files left behind
 
 
 def test_missing_file_unknown_style_same_paths(tmp_path):
-    _one_line_error(runner.invoke(app, ["anonymize", "--input", str(tmp_path / "nope.jsonl"), "--output",
+    assert_one_line_error(runner.invoke(app, ["anonymize", "--input", str(tmp_path / "nope.jsonl"), "--output",
                                         str(tmp_path / "o.jsonl")]), "file not found")
     src = _write(tmp_path / "in.jsonl", CONVS)
-    _one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(tmp_path / "o.jsonl"),
+    assert_one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(tmp_path / "o.jsonl"),
                                         "--style", "stars"]), "unknown --style")
-    _one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(src)]), "input")
-    _one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(tmp_path / "o.jsonl"),
+    assert_one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(src)]), "input")
+    assert_one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(tmp_path / "o.jsonl"),
                                         "--report", str(tmp_path / "o.jsonl")]), "--report")
 
 
@@ -107,7 +101,7 @@ def test_existing_output_is_untouched_when_input_is_bad(tmp_path):
     out.write_text("old\n", encoding="utf-8")
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps(CONVS[0]) + "\n{broken\n", encoding="utf-8")
-    _one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(out)]), "in.jsonl:2")
+    assert_one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(out)]), "in.jsonl:2")
     assert out.read_text(encoding="utf-8") == "old\n"
 
 
@@ -116,7 +110,7 @@ def test_enormous_message_is_refused(tmp_path, monkeypatch):
 
     monkeypatch.setattr(anon_cli, "MAX_MESSAGE_CHARS", 1000)
     src = _write(tmp_path / "in.jsonl", [{"id": "c-1", "messages": [{"role": "stodsokande", "text": "hej " * 400}]}])
-    _one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]),
+    assert_one_line_error(runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(tmp_path / "o.jsonl")]),
                     "in.jsonl:1", "messages.0.text", "longer than")
 
 

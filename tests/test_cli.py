@@ -7,19 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from cli_support import assert_one_line_error
 from typer.testing import CliRunner
 
 from childx_research.cli import app
 
 runner = CliRunner()
 
-
-def _one_line_error(res, *needles):
-    assert res.exit_code == 2, res.output
-    lines = [l for l in res.output.splitlines() if l.strip()]
-    assert len(lines) == 1 and lines[0].startswith("childx: error: "), res.output
-    for n in needles:
-        assert n in lines[0]
 
 
 @pytest.fixture()
@@ -46,15 +40,15 @@ def bad_files(tmp_path):
     ("duplicate_id", ":2: id: duplicate id 'c-1'"),
 ])
 def test_validate_conversations_bad_input(bad_files, name, needle):
-    _one_line_error(runner.invoke(app, ["validate", str(bad_files[name]), "--kind", "conversations"]),
+    assert_one_line_error(runner.invoke(app, ["validate", str(bad_files[name]), "--kind", "conversations"]),
                     str(bad_files[name]), needle)
 
 
 def test_validate_missing_file_and_bad_form(tmp_path):
-    _one_line_error(runner.invoke(app, ["validate", str(tmp_path / "nope.jsonl")]), "file not found")
+    assert_one_line_error(runner.invoke(app, ["validate", str(tmp_path / "nope.jsonl")]), "file not found")
     bad_form = tmp_path / "f.yaml"
     bad_form.write_text("id: x\n", encoding="utf-8")
-    _one_line_error(runner.invoke(app, ["validate", str(tmp_path / "nope.jsonl"), "--form", str(bad_form)]),
+    assert_one_line_error(runner.invoke(app, ["validate", str(tmp_path / "nope.jsonl"), "--form", str(bad_form)]),
                     str(bad_form), "title: missing key")
 
 
@@ -62,7 +56,7 @@ def test_dataset_bad_input_does_not_touch_output(bad_files, tmp_path):
     out = tmp_path / "ds"
     out.mkdir()
     (out / "keep.txt").write_text("old")
-    _one_line_error(runner.invoke(app, ["dataset", "--input", str(bad_files["invalid_json"]), "--out", str(out)]),
+    assert_one_line_error(runner.invoke(app, ["dataset", "--input", str(bad_files["invalid_json"]), "--out", str(out)]),
                     "invalid JSON")
     assert (out / "keep.txt").read_text() == "old"
 

@@ -6,19 +6,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_support import assert_one_line_error
 from typer.testing import CliRunner
 
 from childx_research.cli import app
 
 runner = CliRunner()
 
-
-def _one_line_error(res, *needles):
-    assert res.exit_code == 2, res.output
-    lines = [l for l in res.output.splitlines() if l.strip()]
-    assert len(lines) == 1 and lines[0].startswith("childx: error: "), res.output
-    for n in needles:
-        assert n in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -67,19 +61,19 @@ def test_train_predict_evaluate(workdir, form):
     # a gold id without a prediction
     res = runner.invoke(app, ["evaluate", "--gold", str(workdir["contacts"]), "--pred", str(pred),
                               "--out", str(out / "3")])
-    _one_line_error(res, "no prediction for id")
+    assert_one_line_error(res, "no prediction for id")
     assert not (out / "3").exists()
 
 
 def test_train_bad_config(tmp_path):
     out = tmp_path / "model"
-    _one_line_error(runner.invoke(app, ["train", "--config", str(tmp_path / "nope.yaml"), "--out", str(out)]),
+    assert_one_line_error(runner.invoke(app, ["train", "--config", str(tmp_path / "nope.yaml"), "--out", str(out)]),
                     "config file not found")
     bad = tmp_path / "bad.yaml"
     bad.write_text("family: [baseline\n", encoding="utf-8")
-    _one_line_error(runner.invoke(app, ["train", "--config", str(bad), "--out", str(out)]), "invalid YAML")
+    assert_one_line_error(runner.invoke(app, ["train", "--config", str(bad), "--out", str(out)]), "invalid YAML")
     bad.write_text("family: forest\n", encoding="utf-8")
-    _one_line_error(runner.invoke(app, ["train", "--config", str(bad), "--out", str(out)]), "family: family must be")
+    assert_one_line_error(runner.invoke(app, ["train", "--config", str(bad), "--out", str(out)]), "family: family must be")
     assert not out.exists()
 
 
@@ -89,9 +83,9 @@ def test_train_bad_data_leaves_the_old_model(workdir, tmp_path):
     before = (workdir["model"] / "calibration.json").read_text()
     res = runner.invoke(app, ["train", "--config", str(workdir["cfg"]), "--out", str(workdir["model"]),
                               "--data", str(bad)])
-    _one_line_error(res, str(bad), ":1: invalid JSON")
+    assert_one_line_error(res, str(bad), ":1: invalid JSON")
     assert (workdir["model"] / "calibration.json").read_text() == before
-    _one_line_error(runner.invoke(app, ["train", "--config", str(workdir["cfg"]), "--out", str(tmp_path / "m"),
+    assert_one_line_error(runner.invoke(app, ["train", "--config", str(workdir["cfg"]), "--out", str(tmp_path / "m"),
                                         "--data", str(tmp_path / "none")]), "data not found")
 
 
@@ -100,13 +94,13 @@ def test_predict_bad_input(workdir, tmp_path):
     out.write_text("old\n", encoding="utf-8")
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "c-1", "messages": [{"role": "x", "text": "hej"}]}) + "\n", encoding="utf-8")
-    _one_line_error(runner.invoke(app, ["predict", "--model", str(workdir["model"]), "--input", str(bad),
+    assert_one_line_error(runner.invoke(app, ["predict", "--model", str(workdir["model"]), "--input", str(bad),
                                         "--output", str(out)]), ":1: messages.0.role")
     assert out.read_text() == "old\n"
-    _one_line_error(runner.invoke(app, ["predict", "--model", str(tmp_path / "nomodel"), "--input",
+    assert_one_line_error(runner.invoke(app, ["predict", "--model", str(tmp_path / "nomodel"), "--input",
                                         str(workdir["unseen"]), "--output", str(out)]), "model folder not found")
     (tmp_path / "empty").mkdir()
-    _one_line_error(runner.invoke(app, ["predict", "--model", str(tmp_path / "empty"), "--input",
+    assert_one_line_error(runner.invoke(app, ["predict", "--model", str(tmp_path / "empty"), "--input",
                                         str(workdir["unseen"]), "--output", str(out)]), "not a model folder")
     assert out.read_text() == "old\n"
 
@@ -115,7 +109,7 @@ def test_evaluate_bad_input(workdir, tmp_path):
     pred = tmp_path / "pred.jsonl"
     pred.write_text(json.dumps({"id": "g-000151", "form": {"alder": "99"}}) + "\n", encoding="utf-8")
     out = tmp_path / "eval"
-    _one_line_error(runner.invoke(app, ["evaluate", "--gold", str(workdir["gold"]), "--pred", str(pred),
+    assert_one_line_error(runner.invoke(app, ["evaluate", "--gold", str(workdir["gold"]), "--pred", str(pred),
                                         "--out", str(out)]), ":1: form.alder")
     assert not out.exists()
 
@@ -126,5 +120,5 @@ def test_train_never_overwrites_a_folder_that_is_not_a_model(workdir, tmp_path):
     (other / "keep.txt").write_text("mine", encoding="utf-8")
     res = runner.invoke(app, ["train", "--config", str(workdir["cfg"]), "--out", str(other),
                               "--data", str(workdir["contacts"])])
-    _one_line_error(res, "is not a model folder")
+    assert_one_line_error(res, "is not a model folder")
     assert (other / "keep.txt").read_text() == "mine"

@@ -191,24 +191,29 @@ class BaselineModel:
                 cols = [h.logits(Xf) if isinstance(h, _ConstHead) else _binary_logit(h, Xf) for h in head]
                 out[f.key] = np.stack(cols, axis=1).astype(np.float64)
         if self.windows:
-            self._pool_windows(conversations, out)
+            self._pool_windows(conversations, X, out)
         return out
 
-    def _pool_windows(self, conversations: list[Conversation], out: dict[str, np.ndarray]) -> None:
-        """Raise each windowed option's score to its best window's (see the module docstring)."""
+    def _pool_windows(self, conversations: list[Conversation], X_conv, out: dict[str, np.ndarray]) -> None:
+        """Raise each windowed option's score to its best window's (see the module docstring).
+        Only the help-seeker's windows are vectorised; each voice is vectorised on its own, so
+        a window's worker block is its conversation's, taken from ``X_conv``."""
         import pandas as pd
+        import scipy.sparse as sp
 
         size = int(self.windows["sentences"])
         rows, owner = [], []
         for i, conv in enumerate(conversations):
-            worker = conv.text_of("stodperson")
             for w in sentence_windows(conv.text_of("stodsokande"), size):
-                rows.append((w, worker))
+                rows.append((w, ""))
                 owner.append(i)
         if not rows:
             return
         owner_a = np.asarray(owner)
-        X = self.vectorizer.transform(pd.DataFrame(rows, columns=list(TEXT_COLUMNS))).tocsr()
+        worker = np.zeros(X_conv.shape[1])
+        worker[voice_columns(self.vectorizer, ["stodperson"])] = 1.0
+        X = (self.vectorizer.transform(pd.DataFrame(rows, columns=list(TEXT_COLUMNS))).tocsr()
+             + X_conv[owner_a] @ sp.diags(worker)).tocsr()
         for key, options in self.windows["options"].items():
             f = self.form.field(key)
             Xf = X[:, self.columns[key]]

@@ -13,7 +13,9 @@ from datetime import date
 
 import pandas as pd
 
-SUDDEN = {"farrington_flexible", "short_history_baseline"}
+from .farrington import METHOD_FARRINGTON, METHOD_SHORT
+
+SUDDEN = {METHOD_FARRINGTON, METHOD_SHORT}
 EPISODE_COLUMNS = ["field", "option", "first_week", "last_week", "alert_weeks", "methods",
                    "observed", "expected", "upper_bound", "score", "max_score"]
 
@@ -21,7 +23,8 @@ EPISODE_COLUMNS = ["field", "option", "first_week", "last_week", "alert_weeks", 
 def alert_episodes(alerts: pd.DataFrame, max_gap: int = 4) -> pd.DataFrame:
     """One row per episode, newest last week first. ``observed``, ``expected``,
     ``upper_bound`` and ``score`` are those of the episode's last alert week; ``max_score``
-    the highest score in it; ``methods`` the methods that alarmed, in order of first alarm."""
+    the highest score in it; ``methods`` the methods that alarmed, in order of first alarm
+    (within one week, a slow-rise method before a sudden-rise one)."""
     by = (["organisation"] if "organisation" in alerts.columns else []) + ["field", "option"]
     columns = by[:-2] + EPISODE_COLUMNS
     if alerts.empty:
@@ -42,7 +45,7 @@ def alert_episodes(alerts: pd.DataFrame, max_gap: int = 4) -> pd.DataFrame:
                 rows.append({**dict(zip(by, key)),
                              "first_week": ep.week_start.iloc[0], "last_week": last.week_start,
                              "alert_weeks": int(ep.week_start.nunique()),
-                             "methods": list(dict.fromkeys(ep.sort_values("week_start", kind="stable").method)),
+                             "methods": list(dict.fromkeys(ep.method)),
                              "observed": last.observed, "expected": last.expected,
                              "upper_bound": last.upper_bound, "score": last.score,
                              "max_score": float(ep.score.max())})
