@@ -117,6 +117,48 @@ def dataset(
     console.print(f"[green]✓[/] {out}: " + ", ".join(f"{k} {len(v)}" for k, v in dd.items()))
 
 
+# --- import -----------------------------------------------------------------------------
+@app.command("import")
+@friendly_errors
+def import_cmd(
+    input: Annotated[Path, typer.Option("--input", help="An export: a table of messages (CSV, TSV, XLSX), "
+                                        "a mailbox (mbox), an .eml file or a folder of them, JSON.")],
+    output: Annotated[Path, typer.Option("--output", help="Conversations JSONL to write.")],
+    format: Annotated[Optional[str], typer.Option(
+        "--format", help="csv | tsv | xlsx | mbox | eml | json (default: from the extension).")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(
+        "--mapping", help="Mapping YAML: columns, sender values, worker addresses (annotation/import/).")] = None,
+    no_anonymise: Annotated[bool, typer.Option(
+        "--no-anonymise", help="Write the raw text, not anonymised (only on this machine, never shared).")] = False,
+    skip_bad: Annotated[bool, typer.Option(
+        "--skip-bad", help="Leave out bad rows/mails and list them (number and reason) in <output>.skipped.csv.")]
+    = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the anonymiser's surrogates.")] = 0,
+) -> None:
+    """Import an organisation's chat export or mailbox as conversations, anonymised by default."""
+    from rich.markup import escape
+
+    from .importing import run_import
+
+    r = run_import(input, output, fmt=format, mapping=mapping, anonymise=not no_anonymise, skip_bad=skip_bad,
+                   seed=seed)
+    for note in r["notes"]:
+        print(f"childx: note: {note}", file=sys.stderr)
+    if no_anonymise:
+        print(f"childx: warning: {output} holds raw, NOT anonymised text: keep it on this machine, "
+              f"run childx anonymize before anyone reads it", file=sys.stderr)
+    unit = {"line": "rows", "row": "rows", "record": "records", "mail": "mails"}[r["unit"]]
+    console.print(f"[green]✓[/] {escape(r['output'])}: {r['conversations']} conversations, {r['messages']} "
+                  f"messages from {r['read']} {unit}", highlight=False)
+    if r["skipped_file"]:
+        console.print(f"  skipped: {r['skipped']} (list: {r['skipped_file']})", markup=False, highlight=False)
+    if r["attachments_not_imported"]:
+        console.print(f"  attachments not imported: {r['attachments_not_imported']}", markup=False, highlight=False)
+    if r["report"]:
+        console.print(f"  anonymised: {r['replacements']} replacements; report: {r['report']}", markup=False,
+                      highlight=False)
+
+
 # --- anonymize --------------------------------------------------------------------------
 @app.command()
 @friendly_errors
