@@ -94,7 +94,7 @@ def parse_time(value: object, tz: ZoneInfo, time_format: str | None = None) -> d
 def _from_serial(days: float) -> datetime:
     if not 1 <= days < 2958466:
         raise BadRow("time is a number but not an Excel date")
-    return _EXCEL_EPOCH + timedelta(days=days)
+    return _EXCEL_EPOCH + timedelta(seconds=round(days * 86400))
 
 
 def cell_text(value: object, what: str) -> str:
