@@ -185,6 +185,11 @@ def test_time_zone_offsets_and_excel_serial_with_decimal_comma(tmp_path):
     assert [msg.text for msg in res.conversations[0].messages] == ["andra", "första"]
     assert res.conversations[0].started_at == "2025-07-01T12:00:00+02:00"
     assert by_id["6"].started_at == "2025-12-01T09:00:00+01:00"
+    rows = [["7", "2025-03-14 19.02", "Besökare", "punkt mellan timmar och minuter"],
+            ["8", "14/3/2025 kl 19:03", "Besökare", "eget format"]]
+    m = load_mapping(mapping_file(tmp_path, MAPPING + 'time_format: "%d/%m/%Y kl %H:%M"\n'))
+    res = import_export(write_csv(tmp_path / "t.csv", rows), mapping=m)
+    assert [c.started_at for c in res.conversations] == ["2025-03-14T19:02:00+01:00", "2025-03-14T19:03:00+01:00"]
 
 
 def test_default_run_anonymises_and_reports_counts_only(tmp_path):

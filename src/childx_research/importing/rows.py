@@ -19,6 +19,8 @@ from ..records import Channel, Conversation, Role
 
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _NUMBER = re.compile(r"^\d+([.,]\d+)?$")
+# besides ISO 8601: the Swedish habit of a point between hours and minutes
+_FALLBACK_FORMATS = ("%Y-%m-%d %H.%M", "%Y-%m-%d %H.%M.%S", "%Y-%m-%d kl. %H.%M", "%Y-%m-%d kl %H:%M")
 
 
 class BadRow(Exception):
@@ -79,6 +81,8 @@ def parse_time(value: object, tz: ZoneInfo, time_format: str | None = None) -> d
             try:
                 dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
             except ValueError:
+                dt = _try_formats(s)
+            if dt is None:
                 if _NUMBER.match(s):
                     dt = _from_serial(float(s.replace(",", ".")))
                 else:
@@ -89,6 +93,15 @@ def parse_time(value: object, tz: ZoneInfo, time_format: str | None = None) -> d
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return dt
+
+
+def _try_formats(s: str) -> datetime | None:
+    for fmt in _FALLBACK_FORMATS:
+        try:
+            return datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def _from_serial(days: float) -> datetime:

@@ -31,7 +31,7 @@ def decode_text(data: bytes, path: Path, encoding: str | None, what: str = "CSV"
     if data.startswith(b"PK\x03\x04"):
         raise InputError(f"is a ZIP/Excel file, not {what} text (use --format xlsx, or save it as CSV)", path=path)
     if encoding is None:
-        if data.startswith(codecs_bom_utf16()):
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             encoding = "utf-16"
         elif b"\x00" in head:
             raise InputError(f"not a text file (binary data), not {what}", path=path)
@@ -44,10 +44,6 @@ def decode_text(data: bytes, path: Path, encoding: str | None, what: str = "CSV"
     line = data.count(b"\n", 0, last.start) + 1
     names = " or ".join("UTF-8" if t == "utf-8-sig" else "Windows-1252" if t == "cp1252" else t for t in tries)
     raise InputError(f"not {names} text (set encoding in the mapping)", path=path, line=line) from None
-
-
-def codecs_bom_utf16() -> tuple[bytes, bytes]:
-    return (b"\xff\xfe", b"\xfe\xff")
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -90,6 +86,8 @@ def make_row(number: int, get: Callable[[str], Any], has: set[str], mapping: Map
         raise BadRow("sender value not listed under roles: in the mapping (stodsokande/stodperson)"
                      if sender.strip() else "empty sender")
     text = cell_text(get("text"), "text")
+    if "\r" in text:   # a line break inside a cell, as Windows writes it
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     org = None
     if "organisation" in has:
         org = cell_text(get("organisation"), "organisation").strip() or None
@@ -186,6 +184,10 @@ def read_xlsx(path: Path, mapping: Mapping, notes: list[str]) -> tuple[str, Iter
                     yield number, exc
             if index is None:
                 raise InputError("empty sheet: no header row", path=where)
+        except (InputError, GeneratorExit):
+            raise
+        except Exception as exc:  # a damaged workbook: openpyxl raises many kinds
+            raise InputError(f"unreadable workbook ({type(exc).__name__})", path=where) from None
         finally:
             wb.close()
 
