@@ -77,6 +77,8 @@ def parse_time(value: object, tz: ZoneInfo, time_format: str | None = None) -> d
                 dt = datetime.strptime(s, time_format)
             except ValueError:
                 pass
+        if dt is None and ":" not in s and "." in s:
+            dt = _try_formats(s)   # before ISO, which would read "19.02" as 19.02 hours
         if dt is None:
             try:
                 dt = datetime.fromisoformat(s.replace("Z", "+00:00") if s.endswith("Z") else s)
