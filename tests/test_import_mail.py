@@ -36,8 +36,8 @@ organisation: exempelorg
 # what each person wrote (the expected texts)
 FIRST = ("Hej,\n\njag har en fråga som jag inte vågar ställa till någon jag känner.\n"
          "Är det här rätt ställe att skriva till?\n\nMed vänlig hälsning,\nen som undrar")
-SECOND = ("Hej och tack för att du skriver till oss!\n\nJa, här kan du skriva om allt. "
-          "Du bestämmer själv hur mycket du berättar.")
+SECOND = ("Hej! Ditt mejl har kommit fram.\n\nJa, här går det bra att skriva om sådant. "
+          "Svara när det passar dig.")
 THIRD = "Okej, då försöker jag förklara vad som hände i våras.\nDet känns jobbigt men skönt att skriva."
 
 
@@ -97,7 +97,7 @@ def html_only() -> EmailMessage:
     return m
 
 
-LATIN1_TEXT = "Hej. Jag är femton år och känner mig rädd.\nVad ska jag göra?"
+LATIN1_TEXT = "Hej. Jag är femton år och känner mig rädd.\nHur gör man nu?"
 
 
 def latin1_with_attachment() -> EmailMessage:

@@ -35,11 +35,11 @@ channel: chatt
 HEADER = ["Samtals-ID", "Tid", "Avsändare", "Meddelande"]
 # rows of two conversations, spread over the file and out of time order
 ROWS = [
-    ["1001", "2025-03-14 19:02", "Besökare", "hej är det nån där? jag vet inte om jag vågar skriva"],
+    ["1001", "2025-03-14 19:02", "Besökare", "hallå, funkar den här chatten på kvällen också"],
     ["1002", "2025-03-15 08:30", "Besökare", "Godmorgon, jag har en fråga om en kompis"],
-    ["1001", "2025-03-14 19:04", "Volontär", "Hej! Vad bra att du skriver. Berätta i din takt."],
+    ["1001", "2025-03-14 19:04", "Volontär", "Hej, välkommen in i chatten. Skriv när du är redo."],
     ["1001", "2025-03-14 19:03", "Besökare", "okej; det är lite svårt\nmen jag försöker"],
-    ["1002", "2025-03-15 08:31", "Volontär", "Hej och välkommen. Vad är det som oroar dig?"],
+    ["1002", "2025-03-15 08:31", "Volontär", "Hej och välkommen. Berätta gärna mer om kompisen."],
 ]
 EXPECTED = {
     "1001": ("2025-03-14T19:02:00+01:00",

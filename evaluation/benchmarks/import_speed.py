@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 
 from childx_research.importing import run_import
 
-WORDS = ("jag vet inte riktigt hur jag ska börja men det har hänt något som känns fel och "
-         "jag vill prata med någon som lyssnar utan att döma mig det är svårt att säga").split()
+WORDS = ("igår efter träningen kom ett meddelande som gjorde mig orolig och nu undrar "
+         "jag vad man brukar göra när sånt dyker upp på kvällen i mobilen").split()
 STHLM = ZoneInfo("Europe/Stockholm")
 
 
