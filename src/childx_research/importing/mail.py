@@ -22,9 +22,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.policy import EmailPolicy
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
@@ -32,7 +33,26 @@ from .clean import clean_body, html_to_text
 from .mapping import Mapping
 from .rows import BadRow, Row
 
-_PARSER = BytesParser(policy=policy.default)
+
+
+class _CachingPolicy(EmailPolicy):
+    """The standard library's ``policy.default``, with the parsed header objects (immutable)
+    shared between mails: the ``email`` package parses a part's Content-Type again on every
+    look-up, which was most of the time on a large mailbox."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name") or not isinstance(value, str):
+            return super().header_fetch_parse(name, value)
+        return _parsed_header(self, name, value)
+
+
+@lru_cache(maxsize=4096)
+def _parsed_header(pol: EmailPolicy, name: str, value: str):
+    return EmailPolicy.header_fetch_parse(pol, name, value)
+
+
+_POLICY = _CachingPolicy()
+_PARSER = BytesParser(policy=_POLICY)
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _REPLY_PREFIX = re.compile(r"^\s*((re|sv|svar|vs|aw|fw|fwd|vb|vl|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _MAIL_HEADERS = ("from", "date", "message-id", "subject", "to", "received", "mime-version")
