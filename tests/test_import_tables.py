@@ -210,6 +210,19 @@ def test_default_run_anonymises_and_reports_counts_only(tmp_path):
     assert "070" not in json.dumps(report)
 
 
+def test_skip_roles_leaves_out_system_lines(tmp_path):
+    rows = list(ROWS) + [["1001", "2025-03-14 19:10", "System", "Besökaren lämnade chatten"]]
+    src = write_csv(tmp_path / "export.csv", rows)
+    res = runner.invoke(app, ["import", "--input", str(src), "--output", str(tmp_path / "o.jsonl"),
+                              "--mapping", str(mapping_file(tmp_path))])
+    assert_one_line_error(res, "export.csv:8:", "sender value not listed under roles:")
+    assert "System" not in res.output
+    out = tmp_path / "samtal.jsonl"
+    import_ok("--input", str(src), "--output", str(out), "--mapping",
+              str(mapping_file(tmp_path, MAPPING + "skip_roles: [system]\n")), "--no-anonymise")
+    assert_valid_and_exact(out)
+
+
 def test_unknown_column_names_file_line_and_column(tmp_path):
     src = write_csv(tmp_path / "export.csv", ROWS, header=["Samtals-ID", "Tidpunkt", "Avsändare", "Meddelande"])
     res = runner.invoke(app, ["import", "--input", str(src), "--output", str(tmp_path / "o.jsonl"),

@@ -61,7 +61,7 @@ def _records(path: Path, text: str) -> tuple[str, Iterator[tuple[int, Any]]]:
     return "line", lines()
 
 
-def read_json(path: Path, mapping: Mapping) -> tuple[str, Iterator[Row | tuple[int, BadRow]]]:
+def read_json(path: Path, mapping: Mapping) -> tuple[str, Iterator[Row | None | tuple[int, BadRow]]]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -75,7 +75,7 @@ def read_json(path: Path, mapping: Mapping) -> tuple[str, Iterator[Row | tuple[i
               "organisation": cols.organisation, "channel": cols.channel}
     required = ("conversation", "time", "role", "text")
 
-    def rows() -> Iterator[Row | tuple[int, BadRow]]:
+    def rows() -> Iterator[Row | None | tuple[int, BadRow]]:
         for n, rec in records:
             if isinstance(rec, BadRow):
                 yield n, rec

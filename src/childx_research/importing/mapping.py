@@ -2,7 +2,8 @@
 
 The contract is the "Import mapping" section of ``shared/spec/formats.md``; every key is
 optional, a misspelt key is an error. Keys added here (beyond the contract): ``channels``
-(the export's channel values -> chatt/mejl), ``encoding`` and ``delimiter`` (CSV/TSV;
+(the export's channel values -> chatt/mejl), ``skip_roles`` (sender values whose rows are
+left out, such as a chat tool's "System" lines), ``encoding`` and ``delimiter`` (CSV/TSV;
 default: detected), ``time_format`` (a ``strptime`` format for times that are not ISO 8601)
 and ``boilerplate`` (mail: fixed texts, such as a disclaimer, removed wherever they appear).
 """
@@ -41,6 +42,7 @@ class Mapping(BaseModel):
 
     columns: Columns = Field(default_factory=Columns)
     roles: dict[str, Role] = Field(default_factory=dict)
+    skip_roles: list[str] = Field(default_factory=list)
     channels: dict[str, Channel] = Field(default_factory=dict)
     organisation: str | None = None
     channel: Channel | None = None
@@ -90,6 +92,10 @@ class Mapping(BaseModel):
             if k.strip().casefold() == folded:
                 return r
         return folded if folded in ROLES else None  # type: ignore[return-value]
+
+    def skips(self, value: str) -> bool:
+        folded = value.strip().casefold()
+        return any(folded == s.strip().casefold() for s in self.skip_roles)
 
     def channel_of(self, value: str) -> Channel | None:
         if value in self.channels:

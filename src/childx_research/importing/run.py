@@ -34,11 +34,14 @@ def detect_format(path: Path) -> str:
     return fmt
 
 
-def _collect(items: Iterable[Row | tuple[int, BadRow]], result: ImportResult, where: str, unit: str,
+def _collect(items: Iterable[Row | None | tuple[int, BadRow]], result: ImportResult, where: str, unit: str,
              skip_bad: bool) -> list[Row]:
     rows: list[Row] = []
     for item in items:
         result.rows += 1
+        if item is None:
+            result.ignored += 1
+            continue
         if isinstance(item, Row):
             rows.append(item)
             continue
@@ -166,6 +169,7 @@ def run_import(input: str | Path, output: str | Path, *, fmt: str | None = None,
     convs = result.conversations
     counts = {"input": str(input), "format": fmt or detect_format(input), "unit": result.unit,
               "read": result.rows, "skipped": len(result.skipped), "empty_messages": result.empty,
+              "ignored_by_skip_roles": result.ignored,
               "attachments_not_imported": result.attachments, "conversations": len(convs),
               "messages": result.messages}
     report: dict[str, Any] | None = None

@@ -76,11 +76,14 @@ def _header_index(header: list[str], mapping: Mapping, path: Path | str, line: i
     return index
 
 
-def make_row(number: int, get: Callable[[str], Any], has: set[str], mapping: Mapping) -> Row:
-    """One message from a record; ``get(key)`` returns the value of a mapped column."""
+def make_row(number: int, get: Callable[[str], Any], has: set[str], mapping: Mapping) -> Row | None:
+    """One message from a record; ``get(key)`` returns the value of a mapped column. None for
+    a row whose sender value the mapping's ``skip_roles`` leaves out."""
+    sender = cell_text(get("role"), "sender")
+    if mapping.skip_roles and mapping.skips(sender):
+        return None
     ident = cell_id(get("conversation"))
     time = parse_time(get("time"), mapping.tz, mapping.time_format)
-    sender = cell_text(get("role"), "sender")
     role = mapping.role_of(sender)
     if role is None:
         raise BadRow("sender value not listed under roles: in the mapping (stodsokande/stodperson)"
@@ -101,7 +104,7 @@ def make_row(number: int, get: Callable[[str], Any], has: set[str], mapping: Map
     return Row(number, ident, time, role, text, org, chan)
 
 
-def read_csv(path: Path, mapping: Mapping, *, delimiter: str | None = None) -> Iterator[Row | tuple[int, BadRow]]:
+def read_csv(path: Path, mapping: Mapping, *, delimiter: str | None = None) -> Iterator[Row | None | tuple[int, BadRow]]:
     """Rows of a CSV/TSV file; a row that cannot be read is yielded as ``(line, BadRow)``."""
     try:
         data = path.read_bytes()
@@ -138,7 +141,7 @@ def read_csv(path: Path, mapping: Mapping, *, delimiter: str | None = None) -> I
         raise InputError("empty file: no header row", path=path)
 
 
-def read_xlsx(path: Path, mapping: Mapping, notes: list[str]) -> tuple[str, Iterator[Row | tuple[int, BadRow]]]:
+def read_xlsx(path: Path, mapping: Mapping, notes: list[str]) -> tuple[str, Iterator[Row | None | tuple[int, BadRow]]]:
     """Rows of one sheet of an XLSX workbook (``sheet`` in the mapping; default the first).
     Returns the name shown in messages (``file[sheet]``) and the rows."""
     from openpyxl import load_workbook
@@ -167,7 +170,7 @@ def read_xlsx(path: Path, mapping: Mapping, notes: list[str]) -> tuple[str, Iter
                          f"choose another with sheet: in the mapping")
     where = f"{path}[{sheet}]"
 
-    def rows() -> Iterator[Row | tuple[int, BadRow]]:
+    def rows() -> Iterator[Row | None | tuple[int, BadRow]]:
         ws = wb[sheet]
         index: dict[str, int] | None = None
         try:
