@@ -137,13 +137,14 @@ def validated(out: Path):
 def test_mbox_round_trip_threads_cleans_and_decodes(tmp_path):
     thread = thread_of_three()
     assert b"=C3=A4" in thread[2].as_bytes()          # the third mail is quoted-printable
-    messages = [thread[1], alternative_html(), thread[0], html_only(), latin1_with_attachment(), thread[2]]
+    # the first mail twice, as in an export of both the inbox and another folder
+    messages = [thread[1], alternative_html(), thread[0], html_only(), latin1_with_attachment(), thread[2], thread[0]]
     src = write_mbox(tmp_path / "stod.mbox", messages)
     assert b"iso-8859-1" in src.read_bytes()
     out = tmp_path / "mejl.jsonl"
     res = run_ok("--input", str(src), "--output", str(out), "--mapping", str(mapping_file(tmp_path)),
                  "--no-anonymise")
-    assert "attachments not imported: 1" in res.output
+    assert "attachments not imported: 1" in res.output and "duplicate mails 1" in res.output
     convs = validated(out)
     got = [[(m.role, m.text) for m in c.messages] for c in convs]
     assert got == [

@@ -152,6 +152,11 @@ def import_cmd(
                   f"messages from {r['read']} {unit}", highlight=False)
     if r["skipped_file"]:
         console.print(f"  skipped: {r['skipped']} (list: {r['skipped_file']})", markup=False, highlight=False)
+    left_out = {"empty messages": r["empty_messages"], "rows of skip_roles": r["ignored_by_skip_roles"],
+                "duplicate mails": r["duplicate_mails"]}
+    if any(left_out.values()):
+        console.print("  left out: " + ", ".join(f"{k} {v}" for k, v in left_out.items() if v), markup=False,
+                      highlight=False)
     if r["attachments_not_imported"]:
         console.print(f"  attachments not imported: {r['attachments_not_imported']}", markup=False, highlight=False)
     if r["report"]:

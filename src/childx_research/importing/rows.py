@@ -51,6 +51,7 @@ class ImportResult:
     skipped: list[Skipped] = field(default_factory=list)
     empty: int = 0                                  # messages without text after cleaning
     ignored: int = 0                                # rows of a sender in the mapping's skip_roles
+    duplicates: int = 0                             # mails with a Message-ID already read
     attachments: int = 0                            # mail attachments (counted, never imported)
     unit: str = "row"                               # "row", "line", "record" or "mail"
     notes: list[str] = field(default_factory=list)

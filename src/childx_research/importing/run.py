@@ -99,11 +99,18 @@ def import_export(input: str | Path, *, fmt: str | None = None, mapping: Mapping
         raws = iter_mbox(path) if fmt == "mbox" else iter_eml(path)
         result.unit = "mail"
         mails = []
+        seen: set[str] = set()
         single = fmt == "eml" and path.is_file()
         for number, source, raw in raws:
             result.rows += 1
             try:
-                mails.append(parse_mail(number, source, raw, mapping))
+                mail = parse_mail(number, source, raw, mapping)
+                if mail.message_id is not None:
+                    if mail.message_id in seen:   # the same mail twice (e.g. inbox and sent folder)
+                        result.duplicates += 1
+                        continue
+                    seen.add(mail.message_id)
+                mails.append(mail)
             except BadRow as exc:
                 if not skip_bad or single:
                     if fmt == "eml":
@@ -169,7 +176,7 @@ def run_import(input: str | Path, output: str | Path, *, fmt: str | None = None,
     convs = result.conversations
     counts = {"input": str(input), "format": fmt or detect_format(input), "unit": result.unit,
               "read": result.rows, "skipped": len(result.skipped), "empty_messages": result.empty,
-              "ignored_by_skip_roles": result.ignored,
+              "ignored_by_skip_roles": result.ignored, "duplicate_mails": result.duplicates,
               "attachments_not_imported": result.attachments, "conversations": len(convs),
               "messages": result.messages}
     report: dict[str, Any] | None = None
