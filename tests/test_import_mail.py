@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import mailbox
+import re
 from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default
@@ -107,7 +108,7 @@ def latin1_with_attachment() -> EmailMessage:
     return m
 
 
-def write_mbox(path: Path, messages: list[EmailMessage]) -> Path:
+def write_mbox(path: Path, messages: list[EmailMessage | bytes]) -> Path:
     box = mailbox.mbox(path)
     for m in messages:
         box.add(m)
@@ -193,7 +194,9 @@ def test_mail_without_a_date_names_the_mail_and_skip_bad_lists_it(tmp_path):
     t0 = datetime(2025, 9, 1, 8, 0, tzinfo=STHLM)
     good = msg(f"<{PERSON}>", WORKER, "Hej", t0, "ett mejl med datum", msgid="<d1@example.com>")
     dateless = msg(f"<{PERSON}>", WORKER, "Hej igen", t0, "hemligt utan datum", msgid="<d2@example.com>", date=False)
-    src = write_mbox(tmp_path / "d.mbox", [good, dateless])
+    baddate = msg(f"<{PERSON}>", WORKER, "Och igen", t0, "hemligt med trasigt datum", msgid="<d3@example.com>")
+    baddate = re.sub(rb"(?m)^Date: .*$", b"Date: sent in the evening", baddate.as_bytes())
+    src = write_mbox(tmp_path / "d.mbox", [good, dateless, baddate])
     out = tmp_path / "mejl.jsonl"
     res = runner.invoke(app, ["import", "--input", str(src), "--output", str(out)])
     assert_one_line_error(res, "d.mbox: mail 2: mail without a date")
@@ -201,7 +204,8 @@ def test_mail_without_a_date_names_the_mail_and_skip_bad_lists_it(tmp_path):
     res = run_ok("--input", str(src), "--output", str(out), "--skip-bad")
     assert "note" in res.output and "worker_addresses" in res.output
     skipped = (tmp_path / "mejl.skipped.csv").read_text(encoding="utf-8")
-    assert skipped.splitlines() == ["mail,reason", "2,mail without a date (no Date: header)"]
+    assert skipped.splitlines() == ["mail,reason", "2,mail without a date (no Date: header)",
+                                    "3,mail whose Date: header is not a date"]
     convs = validated(out)                                     # anonymised by default
     assert len(convs) == 1 and "anonymisation" in out.read_text(encoding="utf-8")
 
