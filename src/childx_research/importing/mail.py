@@ -164,6 +164,15 @@ def _count_attachments(part: EmailMessage, body: EmailMessage | None) -> int:
 
 def parse_mail(number: int, source: str, raw: bytes, mapping: Mapping) -> Mail:
     """One mail; a mail that is not one, or has no readable date, is a :class:`BadRow`."""
+    try:
+        return _parse_mail(number, source, raw, mapping)
+    except BadRow:
+        raise
+    except Exception as exc:  # the email package raises many kinds on a damaged mail
+        raise BadRow(f"unreadable mail ({type(exc).__name__})") from None
+
+
+def _parse_mail(number: int, source: str, raw: bytes, mapping: Mapping) -> Mail:
     msg = _PARSER.parsebytes(raw)
     headers: dict[str, list[str]] = {}
     for name, value in msg.raw_items():
