@@ -228,6 +228,13 @@ def test_unknown_column_names_file_line_and_column(tmp_path):
     res = runner.invoke(app, ["import", "--input", str(src), "--output", str(tmp_path / "o.jsonl"),
                               "--mapping", str(mapping_file(tmp_path))])
     assert_one_line_error(res, "export.csv:1:", "'Tid'", "not in the header")
+    # an export without a header row: its first message is never shown
+    headless = tmp_path / "utan_rubrik.csv"
+    headless.write_text("1001;2025-03-14 19:02;Besökare;min hemliga första rad\n", encoding="utf-8")
+    res = runner.invoke(app, ["import", "--input", str(headless), "--output", str(tmp_path / "o.jsonl"),
+                              "--mapping", str(mapping_file(tmp_path))])
+    assert_one_line_error(res, "utan_rubrik.csv:1:", "not in the header (4 columns)")
+    assert "hemliga" not in res.output and "1001" not in res.output
 
 
 def test_bad_rows_fail_or_are_skipped_and_listed_without_text(tmp_path):

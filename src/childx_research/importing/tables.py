@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,9 +69,9 @@ def _header_index(header: list[str], mapping: Mapping, path: Path | str, line: i
         if name.strip().casefold() in folded:
             index[key] = folded.index(name.strip().casefold())
             continue
-        shown = ", ".join(h for h in clean if h) or "nothing"
-        raise InputError(f"column {name!r} ({key}) is not in the header (the header has: {shown}); "
-                         f"name it under columns: in the mapping", path=path, line=line)
+        # the header's own cells are not shown: without a header row they would be a message
+        raise InputError(f"column {name!r} ({key}) is not in the header ({len([h for h in clean if h])} "
+                         f"columns); name the export's columns under columns: in the mapping", path=path, line=line)
     return index
 
 
@@ -145,15 +144,13 @@ def read_xlsx(path: Path, mapping: Mapping, notes: list[str]) -> tuple[str, Iter
     """Rows of one sheet of an XLSX workbook (``sheet`` in the mapping; default the first).
     Returns the name shown in messages (``file[sheet]``) and the rows."""
     from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     if not path.exists():
         raise InputError("file not found", path=path)
     if path.is_dir():
         raise InputError("is a folder, expected an XLSX file", path=path)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+    except Exception:  # not a workbook, or a damaged one: zipfile, zlib and openpyxl raise many kinds
         raise InputError("not an Excel .xlsx workbook (an old .xls or a CSV? save it as .xlsx or CSV)",
                          path=path) from None
     names = wb.sheetnames
