@@ -97,6 +97,11 @@ def test_utf8_bom_csv_and_tsv_without_mapping(tmp_path):
     out = tmp_path / "a.jsonl"
     import_ok("--input", str(src), "--output", str(out), "--no-anonymise")
     assert_valid_and_exact(out)
+    hinted = tmp_path / "hint.csv"
+    hinted.write_bytes(b"sep=;\r\n" + write_csv(tmp_path / "x.csv", ROWS).read_bytes())
+    out3 = tmp_path / "c.jsonl"
+    import_ok("--input", str(hinted), "--output", str(out3), "--mapping", str(mapping_file(tmp_path)), "--no-anonymise")
+    assert_valid_and_exact(out3)
     tsv = write_csv(tmp_path / "export.tsv", rows, delimiter="\t", encoding="utf-8", header=header)
     out2 = tmp_path / "b.jsonl"
     import_ok("--input", str(tsv), "--output", str(out2), "--no-anonymise")
@@ -208,6 +213,9 @@ def test_default_run_anonymises_and_reports_counts_only(tmp_path):
     assert report["import"]["conversations"] == 1 and report["import"]["messages"] == 2
     assert report["total"]["TELEFON"] == 1
     assert "070" not in json.dumps(report)
+    tags = tmp_path / "taggat.jsonl"
+    import_ok("--input", str(src), "--output", str(tags), "--mapping", str(mapping_file(tmp_path)), "--style", "tags")
+    assert "[TELEFON]" in tags.read_text(encoding="utf-8")
 
 
 def test_skip_roles_leaves_out_system_lines(tmp_path):

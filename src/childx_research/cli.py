@@ -133,6 +133,8 @@ def import_cmd(
     skip_bad: Annotated[bool, typer.Option(
         "--skip-bad", help="Leave out bad rows/mails and list them (number and reason) in <output>.skipped.csv.")]
     = False,
+    style: Annotated[str, typer.Option("--style", help="Anonymiser: pseudonym (realistic surrogates) | tags "
+                                       "([NAMN] ...)")] = "pseudonym",
     seed: Annotated[int, typer.Option("--seed", help="Seed for the anonymiser's surrogates.")] = 0,
 ) -> None:
     """Import an organisation's chat export or mailbox as conversations, anonymised by default."""
@@ -141,7 +143,7 @@ def import_cmd(
     from .importing import run_import
 
     r = run_import(input, output, fmt=format, mapping=mapping, anonymise=not no_anonymise, skip_bad=skip_bad,
-                   seed=seed)
+                   style=style, seed=seed)
     for note in r["notes"]:
         print(f"childx: note: {note}", file=sys.stderr)
     if no_anonymise:

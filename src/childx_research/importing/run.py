@@ -171,6 +171,8 @@ def run_import(input: str | Path, output: str | Path, *, fmt: str | None = None,
                              f"choose another --output", path=output)
     if output.exists() and output.is_dir():
         raise InputError("is a folder, expected a file", path=output)
+    if anonymise and style not in ("pseudonym", "tags"):
+        raise InputError(f"unknown --style {style!r} (pseudonym or tags)")
     m = load_mapping(mapping)
     result = import_export(input, fmt=fmt, mapping=m, skip_bad=skip_bad)
     convs = result.conversations

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -112,14 +113,17 @@ def read_csv(path: Path, mapping: Mapping, *, delimiter: str | None = None) -> I
     except IsADirectoryError:
         raise InputError("is a folder, expected a CSV/TSV file", path=path) from None
     text = decode_text(data, path, mapping.encoding)
-    delim = mapping.delimiter or delimiter or _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     prev = 0
+    sep = re.match(r"sep=(.)\r?\n", text)   # Excel's own hint line, "sep=;"
+    if sep:
+        text, prev = text[sep.end():], 1
+    delim = mapping.delimiter or delimiter or (sep.group(1) if sep else _sniff_delimiter(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     index: dict[str, int] | None = None
     width = 0
     try:
         for cells in reader:
-            start, prev = prev + 1, reader.line_num
+            start, prev = prev + 1, reader.line_num + (1 if sep else 0)
             if not any(c.strip() for c in cells):
                 continue
             if index is None:
