@@ -8,6 +8,7 @@ Commands hold no logic: they parse options and call the package.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Callable, Optional
@@ -96,6 +97,12 @@ def friendly_errors(fn: Callable) -> Callable:
             fail("an input is nested too deeply")
         except UnicodeEncodeError:
             fail("an input holds a lone surrogate (\\ud800-\\udfff) that cannot be written as text")
+        except EOFError:
+            fail("an input file ends early (truncated or damaged)")
+        except Exception as exc:  # noqa: BLE001 - the last guard: never a traceback, never a value
+            if os.environ.get("CHILDX_DEBUG"):
+                raise
+            fail(f"internal error ({type(exc).__name__}); please report it (CHILDX_DEBUG=1 shows the traceback)", 1)
 
     return wrapper
 
