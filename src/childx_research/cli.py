@@ -260,10 +260,14 @@ def trends(
 ) -> None:
     """Weekly counts for every option of every field, and alerts on sudden and slow rises."""
     from .forms import load_form
+    from .report.inputs import check_as_of, check_dates
     from .trends import analyse, load_dated_records, write_outputs
 
     f = load_form(form)
-    result = analyse(load_dated_records(input, f), f, by=by, as_of=as_of)
+    check_as_of(as_of)
+    records = load_dated_records(input, f)
+    check_dates(records, input)
+    result = analyse(records, f, by=by, as_of=as_of)
     paths = write_outputs(result, out)
     if charts:
         from .report import trend_charts
@@ -294,16 +298,22 @@ def report(
     from .forms import load_form
     from .records import read_conversations
     from .report import build_report
+    from .report.inputs import check_as_of, check_dates
+    from .report.output import check_out_dir
     from .trends import load_dated_records
 
     f = load_form(form)
+    inputs = [forms, conversations, config]
+    check_out_dir(out, inputs)            # before any work: refuse an output that would destroy data
+    check_as_of(as_of)
     records = load_dated_records(forms, f)
+    check_dates(records, forms)
     convs = read_conversations(conversations) if conversations is not None else None
     if convs is not None:
         from .records import check_unique_ids
 
         check_unique_ids(convs, conversations)
-    html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of)
+    html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of, inputs=inputs)
     console.print(f"[green]✓[/] report: {html}")
 
 
