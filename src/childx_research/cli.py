@@ -309,10 +309,12 @@ def report(
     records = load_dated_records(forms, f)
     check_dates(records, forms)
     convs = read_conversations(conversations) if conversations is not None else None
-    if convs is not None:
+    if convs is not None:  # "new words" are published: only sealed, guarded anonymised text
+        from .anonymize import require_sealed
         from .records import check_unique_ids
 
         check_unique_ids(convs, conversations)
+        require_sealed(convs, path=conversations)
     html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of, inputs=inputs)
     console.print(f"[green]✓[/] report: {html}")
 
@@ -420,12 +422,18 @@ def train(
     config: Annotated[Path, typer.Option("--config", help="Training config YAML (training/configs/*.yaml).")],
     out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
     data: Annotated[Optional[Path], typer.Option(
-        "--data", help="A dataset folder (childx dataset) or contacts JSONL; default: the config's data.")] = None,
+        "--data", help="A dataset folder (childx annotate pull) or contacts JSONL; default: the config's data.")] = None,
+    allow_unsealed: Annotated[bool, typer.Option(
+        "--allow-unsealed", help="Also train on data that is not sealed anonymised output (raw contacts, "
+                                 "a dataset without seals): only for data known to hold no one's personal data.")]
+    = False,
 ) -> None:
-    """Train the form-filling model (baseline or transformer, by the config) and write a model folder."""
+    """Train the form-filling model (baseline or transformer, by the config) and write a model folder.
+    Only sealed anonymised data (or synthetic contacts generated in memory) unless --allow-unsealed."""
     from .modeling.predict import train as run_train
 
-    path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False))
+    path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False),
+                     allow_unsealed=allow_unsealed)
     console.print(f"[green]✓[/] model: {path}")
 
 
