@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .lexicon import Lexicon, load_lexicon
+from .words import platforms, word_list, word_set
 
 IDNUMMER = "IDNUMMER"
 LABELS = ("PERSON", "PLATS", "ORGANISATION", "TELEFON", "EPOST", "PERSONNUMMER", "ADRESS",
@@ -51,8 +52,7 @@ EMAIL_RE = re.compile(
     rf"(?:@|[ \t]?\((?:at|snabel-a)\)[ \t]?|[ \t]?\[at\][ \t]?)"
     rf"[{_W}\-]+(?:\.[{_W}\-]+)*\.[A-Za-z]{{2,}}(?![{_W}])", re.I)
 
-_TLDS = ("se|com|nu|net|org|io|me|eu|info|biz|co|tv|gg|ly|app|xyz|online|site|blog|dk|no|fi|"
-         "uk|de|fm|to|cc|link|page|live|social")
+_TLDS = ("|".join(word_list("tlds")))
 URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>\"'”“]+", re.I)
 # bare domains ("kevin.se/bilder"): found from the dot of the top-level domain backwards
 DOMAIN_TAIL_RE = re.compile(rf"\.(?:{_TLDS})(?![{_W}\-])(?:/[^\s<>\"'”“]*)?", re.I)
@@ -60,22 +60,9 @@ _TLD_END = re.compile(rf"\.(?:{_TLDS})$", re.I)
 _DOMAIN_CHARS = set("abcdefghijklmnopqrstuvwxyzåäöéüABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÉÜ0123456789-.")
 
 # Public services whose addresses are referrals, not personal data: kept whatever the path.
-SERVICE_DOMAINS = (
-    "polisen.se", "1177.se", "umo.se", "bris.se", "ecpat.se", "friends.se", "tjejjouren.se",
-    "storasyster.se", "tjejzonen.se", "kvinnofridslinjen.se", "rfsu.se", "rfsl.se",
-    "socialstyrelsen.se", "krisinformation.se", "barnombudsmannen.se", "skolverket.se",
-    "mind.se", "killfragor.se", "raddabarnen.se", "redcross.se", "rodakorset.se",
-    "jourhavande-medmanniska.se", "stodklustret.se", "kommun.se", "regeringen.se",
-    "domstol.se", "aklagare.se", "brottsoffermyndigheten.se", "brottsofferjouren.se",
-    "youmo.se", "nollsjutton.se", "halsoguiden.se", "sverige.se", "mfof.se",
-)
+SERVICE_DOMAINS = word_list("service_domains")
 # Platforms: the bare domain is kept, any path (a profile, an invite) is personal.
-PLATFORM_DOMAINS = (
-    "instagram.com", "snapchat.com", "tiktok.com", "facebook.com", "fb.com", "youtube.com",
-    "twitter.com", "x.com", "discord.com", "discord.gg", "kik.com", "telegram.org", "t.me",
-    "whatsapp.com", "wa.me", "twitch.tv", "reddit.com", "google.com", "google.se",
-    "roblox.com", "onlyfans.com", "tellonym.me", "yubo.live", "wizz.chat", "omegle.com",
-)
+PLATFORM_DOMAINS = platforms().domains
 
 # personnummer / samordningsnummer: (YY)YYMMDD[-+ ]NNNN
 PNR_RE = re.compile(r"(?<![\d\w+\-])((?:19|20)?\d{2})(\d{2})(\d{2})[ \t]?([-+])?[ \t]?(\d{4})(?![\d\w])")
@@ -86,18 +73,13 @@ PHONE_RE = re.compile(
     r"(?:[ \t]?\(0\))?(?:[ \t\-./]{0,3}\(?\d\)?){6,13}(?![\w])")
 INTL_PHONE_RE = re.compile(r"(?<![\w+])(?:\+|00)(?!46)[1-9]\d{0,2}(?:[ \t\-]{0,2}\d){6,13}(?![\w])")
 _TIME_OR_DATE = re.compile(r"^\d{1,2}[.:]\d{2}(?!\d)|^\d{1,2}[./\-]\d{1,2}[./\-]\d{2,4}$|^\d{4}-\d{2}-\d{2}")
-SERVICE_NUMBERS = {"11414", "112", "1177", "116111", "020505050", "0200505050", "90101",
-                   "08-7021680", "087021680", "0771141414"}
+SERVICE_NUMBERS = word_set("service_numbers")
 
 POSTCODE_RE = re.compile(r"(?<![\w\-])(?:SE-?[ \t]?)?\d{3}[ \t]?\d{2}(?![\w])")
 _POSTCODE_AFTER = re.compile(r"[ \t]+[A-ZÅÄÖ][a-zåäöéü]")
 _POSTCODE_TOWN = re.compile(rf"[ \t]+([{_L}][{_L}\-]+(?:[ \t]+[A-ZÅÄÖ][{_L}\-]+)?)")
 _POSTCODE_BEFORE = re.compile(rf"(?:\d[ \t]?[A-Za-z]?|lgh[ \t]?\d{{3,4}}|[{_L}]),?[ \t]*$")
 
-PLATFORM = (r"(?:snap(?:chat|chatt|pen|en|p)?|snäpp?|insta(?:gram|gran)?|inta|ig|kik|yubo|ubo|tik[ \t]?tok|telegram|discord|twitter|"
-            r"facebook|fb|youtube|twitch|steam|roblox|fortnite|minecraft|psn|xbox|whatsapp|"
-            r"wickr|skype|threads|vsco|reddit|tumblr|omegle|yubo|wizz|tellonym|onlyfans|tinder|"
-            r"grindr|badoo|kick|bereal|signal|nista)\b")
 _H = rf"[\"'“”‘’]?@?[{_W}_](?:[{_W}_.\-]{{0,28}}[{_W}_])?[\"'“”‘’]?"
 _HETER = r"(?:heter|hette|he+t+e*r+|he+t+r+e+|hete|hter)\b"
 _OWNER = r"(?:hans|haans|hennes|hens|min|mitt|din|ditt|deras|vår|sin|dens)\b"
@@ -130,14 +112,8 @@ HANDLE_CONTEXT_RES = [re.compile(p, re.I) for p in (
     # 9 "två konton, X" (a list: X must look like a handle or be no ordinary word)
     rf"\b{_ACCOUNT}[ \t]*,[ \t]*(?P<h>{_H})",
 )]
-PLATFORM_NAMES = {"snap", "snapchat", "snappen", "snapen", "snapp", "snäpp", "snäp", "snapchatt", "insta",
-                  "instagram", "ig", "kik", "tiktok", "tik tok", "tik", "telegram", "discord", "twitter",
-                  "facebook", "fb", "youtube", "twitch", "steam", "roblox", "fortnite", "minecraft", "psn",
-                  "xbox", "whatsapp", "wickr", "skype", "threads", "vsco", "reddit", "tumblr", "omegle",
-                  "yubo", "wizz", "tellonym", "onlyfans", "tinder", "grindr", "badoo", "kick", "bereal",
-                  "signal", "messenger", "x"}
-_PLATFORM_MAIN = ("snapchat", "snap", "insta", "instagram", "tiktok", "telegram", "discord", "roblox",
-                  "whatsapp", "facebook", "twitter", "youtube", "omegle", "tinder", "onlyfans")
+PLATFORM_NAMES = frozenset(platforms().names)
+_PLATFORM_MAIN = platforms().typo_bases
 
 
 def _edits1(w: str) -> set[str]:
@@ -150,8 +126,7 @@ def _edits1(w: str) -> set[str]:
     return out
 
 
-PLATFORM_TYPOS = {v for w in _PLATFORM_MAIN for v in _edits1(w) if len(v) >= 4} - {
-    "snar", "snål", "snäll", "sina", "insats", "intag", "tinderlig"}
+PLATFORM_TYPOS = {v for w in _PLATFORM_MAIN for v in _edits1(w) if len(v) >= 4} - frozenset(platforms().typo_exceptions)
 
 
 def is_platform(word: str | None) -> bool:
@@ -170,119 +145,41 @@ HANDLE_ANCHOR_RE = re.compile(rf"_|[{_L}][.\-]?\d|[{_L}]\.[{_L}]")
 _CHUNK_CHARS = set("abcdefghijklmnopqrstuvwxyzåäöéüæøABCDEFGHIJKLMNOPQRSTUVWXYZÅÄÖÉÜÆØ0123456789_.-")
 DIGITS5_RE = re.compile(r"\d(?:[ \t\-./()+]{0,2}\d){4}")
 _LETTERS_DIGITS = re.compile(rf"^([{_L}]+)[.\-]?(\d+)$")
-_NOT_HANDLE_PREFIX = {"kl", "nr", "tel", "mob", "covid", "iphone", "ps", "år", "åk", "v", "vecka",
-                      "sida", "sid", "kap", "rum", "lgh", "buss", "linje", "tåg", "gate", "fifa",
-                      "windows", "win", "mp", "sms", "nhl", "vm", "em", "os", "ca", "cirka", "typ",
-                      "pga", "tex", "bla", "max", "min", "sek", "kr", "st", "nummer", "grupp",
-                      "klass", "plats", "port", "plan", "våning", "tr", "ex", "galaxy", "pixel",
-                      "xbox", "wii", "dag", "hus", "sal", "e", "a", "b", "c", "bil", "mm", "cm",
-                      "km", "kg", "ggr", "del", "avsnitt", "säsong", "s", "p", "t"}
+_NOT_HANDLE_PREFIX = word_set("not_handle_prefix")
 
 # --- token rules -----------------------------------------------------------------------
 
 TOKEN_RE = re.compile(rf"[{_L}](?:[{_W}]|['’:\-](?=[{_W}]))*")
 
-STREET_SUFFIXES = ("gatan", "gata", "vägen", "väg", "stigen", "stig", "gränd", "gränden",
-                   "torget", "torg", "backen", "backe", "allén", "allé", "leden", "platsen",
-                   "plan", "gången", "slingan", "höjden", "liden", "stråket", "kajen",
-                   "esplanaden", "promenaden", "ringen", "vägs", "gatans")
+STREET_SUFFIXES = word_list("street_suffixes")
 _STREET_SUFFIX_RE = re.compile("(?:" + "|".join(sorted(STREET_SUFFIXES, key=len, reverse=True)) + ")$")
-_STREET_WORDS = {"väg", "gata", "gränd", "torg", "allé", "plan", "stig", "backe", "gatan", "vägen"}
+_STREET_WORDS = word_set("street_words")
 _HOUSE_NUMBER = re.compile(r"[ \t]+\d{1,4}(?:[A-Za-z](?![\w])|[ \t][A-Z](?![\w]))?"
                            r"(?:[ \t]*,?[ \t]*(?:lgh|lägenhet|lägh)\.?[ \t]*\d{3,4})?(?![\d])")
 
-SCHOOL_SUFFIXES = ("skolan", "skola", "gymnasiet", "gymnasium", "högstadiet", "akademin",
-                   "akademi", "academy", "school", "skolans", "gymnasiets")
+SCHOOL_SUFFIXES = word_list("school_suffixes")
 _SCHOOL_SUFFIX_RE = re.compile("(?:" + "|".join(sorted(SCHOOL_SUFFIXES, key=len, reverse=True)) + ")$")
-GENERIC_SCHOOLS = {
-    "skolan", "skola", "gymnasiet", "gymnasium", "högstadiet", "grundskolan", "grundskola",
-    "förskolan", "förskola", "högskolan", "högskola", "gymnasieskolan", "gymnasieskola",
-    "friskolan", "friskola", "folkhögskolan", "folkhögskola", "särskolan", "körskolan",
-    "trafikskolan", "musikskolan", "kulturskolan", "dansskolan", "simskolan", "ridskolan",
-    "sommarskolan", "språkskolan", "internatskolan", "realskolan", "lågstadieskolan",
-    "mellanstadieskolan", "högstadieskolan", "resursskolan", "hemskolan", "privatskolan",
-    "kommunala", "nya", "gamla", "akademin", "akademi", "school", "academy", "skolans",
-    "gymnasiets", "mellanstadiet", "lågstadiet", "yrkesgymnasiet", "sportgymnasiet",
-    "idrottsgymnasiet", "naturskolan", "söndagsskolan", "bilskolan", "flygskolan",
-    "polisskolan", "dagis", "fritids", "universitetet", "hemmaskolan",
-}
-CLUB_PREFIX = {"ifk", "ik", "bk", "fc", "fk", "gif", "if", "sk", "hk", "hc", "ibk", "kfum", "aik", "bois",
-               "gais", "dif", "goif", "ff", "skf", "ibf", "bdk"}
-CLUB_SUFFIX = {"if", "ik", "bk", "ff", "fc", "fk", "sk", "hk", "hc", "ibk", "goif", "bois", "gif", "ibf", "ss",
-               "ab", "hb"}
-CHAINS = {"ica", "coop", "willys", "hemköp", "lidl", "maxi", "max", "mcdonalds", "mcdonald's",
-          "pressbyrån", "7-eleven", "okq8", "preem", "circle", "subway", "lindex", "stadium",
-          "intersport", "elgiganten", "biltema", "jula", "rusta", "ikea", "systembolaget",
-          "apoteket", "espresso", "burger", "sats", "friskis"}
-_NOT_SCHOOL_NAMES = {"bra", "nytt", "nya", "stort", "stora", "gamla", "gammalt", "litet", "lilla", "vanligt",
-                     "vanliga", "annat", "annan", "samma", "privat", "privata", "kommunalt", "kommunala",
-                     "sämsta", "bästa", "dåligt", "ett", "något", "vilket", "mitt", "ditt", "hans", "hennes",
-                     "vårt", "sitt", "deras", "ert", "detta", "det", "ditt", "tekniskt", "estetiskt",
-                     "naturvetenskapligt", "praktiskt", "teoretiskt", "annat", "större", "mindre"}
-_TRADES = {"bygg", "måleri", "el", "vvs", "städ", "transport", "data", "konsult", "åkeri", "plåt", "rör", "mat",
-           "café", "frisör"}
-BUSINESS_HEADS = {"pizzeria", "restaurang", "café", "kafé", "cafe", "frisör", "frisörsalong", "salong",
-                  "kiosk", "bageri", "konditori", "gym", "butik", "bilverkstad", "verkstad", "hotell",
-                  "vandrarhem", "pub", "bar", "krog", "sushi", "thai", "grill", "gatukök", "tandläkare"}
-CLUB_WORDS = {"basket", "innebandy", "hockey", "handboll", "fotboll", "friidrott", "brottning", "volley",
-              "simning", "ridklubb", "bandy", "tennis", "golf", "judo", "karate", "taekwondo", "gymnastik",
-              "dans", "konståkning", "fäktning", "boxning", "cheer", "scoutkår", "kör"}
-CLUB_ENDINGS = ("förening", "föreningen", "klubb", "klubben", "sällskap", "sällskapet", "scoutkår")
-STORE_WORDS = {"kvantum", "maxi", "supermarket", "nära", "stormarknad", "extra", "konsum",
-               "city", "k", "house", "king", "&", "svettis", "forum", "center", "centrum"}
+GENERIC_SCHOOLS = word_set("generic_schools")
+CLUB_PREFIX = word_set("club_prefix")
+CLUB_SUFFIX = word_set("club_suffix")
+CHAINS = word_set("chains")
+_NOT_SCHOOL_NAMES = word_set("not_school_names")
+_TRADES = word_set("trades")
+BUSINESS_HEADS = word_set("business_heads")
+CLUB_WORDS = word_set("club_words")
+CLUB_ENDINGS = word_list("club_endings")
+STORE_WORDS = word_set("store_words")
 
-HETER = {"heter", "hette", "kallas", "kallades", "kalla", "namn", "namnet", "hter", "heetr", "hetre", "hetter",
-         "heeter", "hete", "heterr"}
-RELATIONS = {
-    "kille", "killen", "tjej", "tjejen", "pojkvän", "pojkvännen", "flickvän", "flickvännen",
-    "kompis", "kompisen", "kompisar", "vän", "vännen", "bästis", "bästisen", "bror", "brorsan",
-    "broder", "syster", "systern", "syrran", "kusin", "kusinen", "mamma", "pappa", "morsan",
-    "farsan", "styvpappa", "styvmamma", "styvfar", "styvmor", "bonuspappa", "bonusmamma",
-    "morbror", "farbror", "moster", "faster", "mormor", "farmor", "morfar", "farfar",
-    "lärare", "läraren", "lärarn", "mentor", "mentorn", "tränare", "tränaren", "tränarn",
-    "granne", "grannen", "ex", "exet", "expojkvän", "crush", "partner", "sambo", "fru", "dejt",
-    "sugardaddy", "chef", "chefen", "kurator", "kuratorn", "rektor", "rektorn", "fröken",
-    "kollega", "kollegan", "klasskompis", "klasskompisen", "lagkamrat", "styvbror", "halvbror",
-    "halvsyster", "son", "sonen", "dotter", "dottern", "lillebror", "lillasyster",
-    "storebror", "storasyster", "killkompis", "tjejkompis", "brud", "bruden", "snubbe",
-    "snubben", "typ", "typen", "gubbe", "gubben", "kollegor", "kusiner", "vännerna",
-    "kompisarna", "grabben", "polare", "polaren", "vårdnadshavare", "familjehem",
-    "kontaktperson", "kontaktpersonen", "handläggare", "handläggaren", "socialsekreterare",
-    "socialsekreteraren", "psykolog", "psykologen", "assistent", "elev", "eleven",
-    "klasskamrat", "klasskamraten", "pojke", "pojken", "flicka", "flickan", "man", "mannen",
-    "kvinna", "kvinnan", "snubbe", "bff",
-}
-PLACE_PREPS = {"i", "från", "ifrån", "utanför", "nära", "till", "mot", "via", "genom", "kring",
-               "runt", "vid", "inne", "ute", "nere", "uppe", "åt", "norr", "söder", "öster",
-               "väster", "bortom", "innanför", "centrala", "centrum"}
-STRONG_PLACE_PREPS = {"i", "från", "ifrån", "utanför", "nära", "innanför", "bortom"}
-NAME_PARTICLES = {"de", "van", "von", "af", "la", "del", "della", "di", "da", "du", "le", "al",
-                  "el", "bin", "ibn", "der", "den", "ter", "zu", "dos", "das"}
-PLACE_TAILS = {"centrum", "c", "city", "station", "stationen", "torg", "strand", "sjöstad",
-               "gård", "hamn", "by", "kyrka", "tunnelbanestation", "t-bana", "t-banan"}
-DIRECTIONS = {"norra", "södra", "östra", "västra", "nedre", "övre", "stora", "lilla", "gamla",
-              "nya", "sankt", "st"}
-FUNCTION_WORDS = {
-    "jag", "du", "han", "hon", "hen", "den", "det", "vi", "ni", "de", "dom", "mig", "dig", "sig",
-    "honom", "henne", "oss", "er", "dem", "min", "mitt", "mina", "din", "ditt", "dina", "hans",
-    "hennes", "hens", "vår", "vårt", "våra", "deras", "sin", "sitt", "sina", "en", "ett", "och",
-    "att", "som", "är", "var", "e", "va", "inte", "int", "typ", "bara", "ba", "också", "med",
-    "på", "i", "för", "till", "av", "om", "så", "men", "eller", "när", "då", "nu", "här", "där",
-    "vad", "vem", "hur", "varför", "ju", "väl", "nog", "kanske", "alltså", "asså", "liksom",
-    "något", "nåt", "någon", "nån", "samma", "själv", "inget", "ingen", "allt", "alla", "fan",
-    "jätte", "så", "lite", "mycket", "hade", "har", "ha", "ska", "skulle", "kan", "kunde",
-    "vill", "ville", "får", "fick", "sa", "säger", "tror", "vet", "från", "efter", "innan",
-    "sen", "sedan", "redan", "ens", "iaf", "btw", "ja", "nej", "okej", "ok", "haha", "lol",
-    "mer", "mest", "ganska", "helt", "bra", "dålig", "snäll", "elak", "gammal", "ung", "äldre",
-    "yngre", "privat", "hemlig", "borta", "kvar", "ute", "inne", "hemma",
-}
-PLACE_VERBS = {"bor", "bodde", "bo", "flytta", "flyttade", "flyttar", "flyttat", "hänga", "hänger", "hängde",
-               "ligger", "låg", "jobbar", "jobbade", "pluggar", "pluggade", "studerar", "studerade", "åkte",
-               "åker", "åka", "kommer", "kom", "född", "uppvuxen", "växte", "hände", "händer", "var", "är",
-               "sitter", "satt", "stannar", "reste", "resa", "semester", "skola", "plugga", "jobba", "träffades",
-               "träffas", "sågs", "ses", "hemma", "ute", "inne"}
-PRONOUNS_3 = {"han", "hon", "hen", "jag", "killen", "tjejen", "typen", "gubben", "mannen", "han/hon", "du",
-              "den", "vi", "dom", "de"}
+HETER = word_set("heter")
+RELATIONS = word_set("relations")
+PLACE_PREPS = word_set("place_preps")
+STRONG_PLACE_PREPS = word_set("strong_place_preps")
+NAME_PARTICLES = word_set("name_particles")
+PLACE_TAILS = word_set("place_tails")
+DIRECTIONS = word_set("directions")
+FUNCTION_WORDS = word_set("function_words")
+PLACE_VERBS = word_set("place_verbs")
+PRONOUNS_3 = word_set("pronouns_3")
 SENT_END = set(".!?…:;\"”“»«()[]–—•*\n\r|/")
 
 
@@ -541,9 +438,7 @@ def _is_handle_shaped(tok: str, lex: Lexicon) -> bool:
 
 
 _DECORATED = re.compile(r"^(?:x{2,}[a-zåäö]{2,}x{2,}|[a-zåäö]*([a-zåäö])\1\1)$")
-HANDLE_AFFIXES = ("sthlm", "gbg", "mlm", "xo", "official", "baby", "bby", "ice", "its", "ttv", "lilla",
-                  "lille", "kungen", "prinsessan", "nights", "vibes", "queen", "king", "real", "the", "xx",
-                  "swe", "sverige", "sweden", "boy", "girl", "tjej", "kille", "98", "99")
+HANDLE_AFFIXES = word_list("handle_affixes")
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzåäö"
@@ -589,8 +484,7 @@ def is_typo_of_common(low: str, lex: Lexicon) -> bool:
     return False
 
 
-_INFLECTIONS = ("en", "et", "na", "ar", "er", "or", "arna", "erna", "orna", "ens", "ets", "n", "t", "s", "a",
-                "de", "te", "ade", "ande", "ende")
+_INFLECTIONS = word_list("inflections")
 
 
 def _typo_of_word(low: str, lex: Lexicon) -> bool:
@@ -666,8 +560,7 @@ def _handle_word(low: str, lex: Lexicon) -> bool:
     return False
 
 
-_NAME_TAILS = {"sthlm", "gbg", "mlm", "xo", "official", "baby", "bby", "xx", "swe", "boy", "girl", "queen",
-               "king", "real", "lol", "love", "ice", "gamer", "snus", "vibes", "nights", "kungen", "prinsessan"}
+_NAME_TAILS = word_set("name_tails")
 
 
 def _select(cands: list[tuple[int, int, str, int]]) -> list[Span]:
@@ -737,16 +630,10 @@ def _possessive_base(low: str, lex: Lexicon) -> str:
     return low
 
 
-SPEECH_AFTER = {"sa", "säger", "sade", "skrev", "skriver", "tycker", "tyckte", "frågade", "svarade",
-                "ringde", "berättade", "berättar", "brukar", "skickade", "snackade", "pratade", "hotade",
-                "lovade", "menar", "sms:ade", "skickar", "hotar", "vill", "ville", "tvingade", "tvingar",
-                "frågar", "svarar", "förklarar", "anser", "konstaterar", "uppger", "meddelar"}
-SPEECH_BEFORE = {"säger", "sa", "sade", "skriver", "skrev", "enligt", "berättar", "frågar", "svarar",
-                 "menar", "tycker", "förklarar", "anser", "konstaterar", "uppger", "meddelar", "hälsar",
-                 "ringde", "sms:ade", "skickade", "frågade"}
-OWNERS = {"min", "mitt", "mina", "hans", "hennes", "hens", "din", "ditt", "dina", "vår", "deras", "sin",
-          "sina"}
-LOWER_TRIGGERS = HETER | RELATIONS | {"och", "&", "är", "mig", "mej", "honom", "henne"}
+SPEECH_AFTER = word_set("speech_after")
+SPEECH_BEFORE = word_set("speech_before")
+OWNERS = word_set("owners")
+LOWER_TRIGGERS = HETER | RELATIONS | word_set("lower_triggers_extra")
 _ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X|XI{1,3}|XIV|XV|XVI{1,3})$")
 _SPECIAL_SUFFIXES = tuple(sorted(set(STREET_SUFFIXES) | set(SCHOOL_SUFFIXES), key=len, reverse=True))
 
@@ -757,21 +644,11 @@ def _tokenise(text: str) -> tuple[list[int], list[int], list[str], list[str]]:
     return [m.start() for m in ms], [m.end() for m in ms], words, [w.lower() for w in words]
 
 
-TRIGGER_WORDS = {"kallar", "konto", "kontot", "konton", "kontona", "oknton", "konon", "profil", "profilen",
-                 "alias", "inta", "ubo", "snapp", "snäpp", "snäp", "snapchatt", "instagran", "snap", "snapchat", "snappen", "snapen", "insta", "instagram", "ig", "kik", "tiktok", "tik",
-                 "telegram", "discord", "twitter", "facebook", "fb", "youtube", "twitch", "steam", "roblox",
-                 "fortnite", "minecraft", "psn", "xbox", "whatsapp", "wickr", "skype", "threads", "vsco",
-                 "reddit", "tumblr", "omegle", "yubo", "wizz", "tellonym", "onlyfans", "tinder", "grindr",
-                 "badoo", "kick", "bereal", "signal", "användarnamn", "användarnamnet", "username", "user",
-                 "anv", "nick", "nicket"}
+TRIGGER_WORDS = word_set("account_words") | PLATFORM_NAMES | \
+    frozenset(platforms().trigger_spellings)
 
 
-_SPECIAL_TAILS = {x[-3:] for x in ("gatan", "gata", "vägen", "väg", "stigen", "stig", "gränd", "gränden",
-                                   "torget", "torg", "backen", "backe", "allén", "allé", "leden", "platsen",
-                                   "plan", "gången", "slingan", "höjden", "liden", "stråket", "kajen",
-                                   "esplanaden", "promenaden", "ringen", "vägs", "gatans", "skolan", "skola",
-                                   "gymnasiet", "gymnasium", "högstadiet", "akademin", "akademi", "academy",
-                                   "school", "skolans", "gymnasiets")}
+_SPECIAL_TAILS = {x[-3:] for x in STREET_SUFFIXES + SCHOOL_SUFFIXES}
 
 
 def _next_trigger(low: str, cache: dict[str, bool]) -> bool:
@@ -1371,23 +1248,13 @@ class _Pass:
 
 AGGRESSIVE_START = True
 _SLANG = re.compile(r"^(?:h[aeiou]h[aeiou]h?\w*|[a-zåäö]*([a-zåäö])\1\1\w*|x+d+|lo+l|o+k\w*|m+h*|a+h*|o+h*|n+[aäe]+j*|j+a+|ö+h*)$")
-TITLES = {"herr", "fru", "fröken", "kung", "kungen", "drottning", "drottningen", "prins", "prinsessan",
-          "sir", "doktor", "dr", "professor", "påven", "president", "presidenten", "statsminister",
-          "minister", "ministern", "biskop", "general", "kapten", "januari", "februari", "mars", "april",
-          "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december", "måndag",
-          "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag", "gud", "herren"}
+TITLES = word_set("titles")
 _LOWER_SPECIAL = CHAINS | CLUB_PREFIX | BUSINESS_HEADS | DIRECTIONS
-_NEVER_NAMES = FUNCTION_WORDS | RELATIONS | TITLES | {
-    "hej", "hejsan", "tjena", "tja", "hallå", "tack", "mvh", "hälsningar", "kram", "kramar", "puss", "ok",
-    "okej", "btw", "lol", "haha", "nej", "ja", "snälla", "förlåt", "sorry", "vänliga", "varma", "bästa",
-    "kära", "hi", "hello", "thanks"}
-_CORE_RELATIONS = {"kompis", "kille", "tjej", "bror", "syster", "mamma", "pappa", "kusin", "vän", "bästis",
-                   "pojkvän", "flickvän", "granne", "lärare", "tränare", "morbror", "farbror", "moster", "faster"}
-_NEXT_WORDS = CLUB_SUFFIX | CLUB_WORDS | _TRADES | {"gymnasium", "gymnasiet", "skola", "skolan", "school", "academy",
-                                                    "akademi", "akademin", "ab", "hb"}
+_NEVER_NAMES = FUNCTION_WORDS | RELATIONS | TITLES | word_set("never_names_extra")
+_CORE_RELATIONS = word_set("core_relations")
+_NEXT_WORDS = CLUB_SUFFIX | CLUB_WORDS | _TRADES | word_set("next_words_extra")
 _NAME_SHAPE = re.compile(rf"^[{_L}][{_L}\-]*$")
-_SCHOOL_HEADS = {"gymnasium", "gymnasiet", "skola", "skolan", "school", "academy", "akademi", "akademin",
-                 "grundskola", "friskola", "högstadieskola"}
+_SCHOOL_HEADS = word_set("school_heads")
 
 
 def _detect_text(text: str, lex: Lexicon) -> list[Span]:
