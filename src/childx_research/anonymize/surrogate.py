@@ -17,7 +17,7 @@ import string
 
 from .detect import IDNUMMER, _luhn_ok
 from .lexicon import Lexicon
-from .words import word_list, word_set
+from .words import platforms, word_list, word_set
 
 TAGS = {
     "PERSON": "[NAMN]", "PLATS": "[PLATS]", "ORGANISATION": "[ORGANISATION]", "TELEFON": "[TELEFON]",
@@ -273,10 +273,8 @@ class Surrogates:
         m = re.match(r"^(https?://)?(www\.)?([^/]+)(/.*)?$", text, re.I)
         scheme, www, domain, path = (m.group(1) or "", m.group(2) or "", m.group(3), m.group(4) or "") if m \
             else ("", "", text, "")
-        from .detect import PLATFORM_DOMAINS
-
         dl = domain.lower()
-        if any(dl == d or dl.endswith("." + d) for d in PLATFORM_DOMAINS):
+        if any(dl == d or dl.endswith("." + d) for d in platforms().domains):
             fake = f"{scheme}{www}{domain}/{self._fake_handle('x')}"
         else:
             fake = f"{scheme}{www}exempel.se" + (f"/{self._fake_handle('x')}" if path.strip("/") else "")
