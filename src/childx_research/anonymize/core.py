@@ -193,7 +193,8 @@ def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: L
 
 
 def anonymize_conversations(conversations: Iterable[Conversation], style: Style = "pseudonym", seed: int = 0,
-                            *, lexicon: Lexicon | None = None) -> tuple[list[Conversation], dict[str, Any]]:
+                            *, lexicon: Lexicon | None = None, start: int = 0
+                            ) -> tuple[list[Conversation], dict[str, Any]]:
     """Replace the personal data in each conversation.
 
     ``style="pseudonym"``: realistic surrogates, consistent inside a conversation;
@@ -204,6 +205,10 @@ def anonymize_conversations(conversations: Iterable[Conversation], style: Style 
     ``anonymisation``) and a report: counts per type, per conversation and in total, and
     the names of dropped keys. The report never holds an original string, and the mapping
     from original to surrogate is never kept beyond one conversation.
+
+    ``start``: the index of the first conversation in the whole file (the surrogates of a
+    conversation depend on the seed, its id and its index), so that a file cut into parts
+    for several processes gives the same bytes as the whole file in one.
     """
     if style not in STYLES:
         raise InputError(f"unknown style {style!r} (pseudonym or tags)")
@@ -213,7 +218,7 @@ def anonymize_conversations(conversations: Iterable[Conversation], style: Style 
     total: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     n_messages = n_chars = 0
-    for index, conv in enumerate(conversations):
+    for index, conv in enumerate(conversations, start=start):
         new, counts, drop = _anonymise_one(conv, style, seed, index, lex)
         out.append(new)
         total.update(counts)
