@@ -231,12 +231,14 @@ def anonymize(
     report: Annotated[Optional[Path], typer.Option(
         "--report", help="Report JSON (counts only; default: <output stem>.report.json).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the surrogates (same seed, same bytes).")] = 0,
+    jobs: Annotated[Optional[int], typer.Option(
+        "--jobs", help="Processes to use (default: all cores); the output is the same for any number.")] = None,
 ) -> None:
     """Replace personal data (names, places, schools, phone numbers, personnummer, e-mail,
     addresses, handles, URLs) in conversations; write a report of counts per type."""
     from .anonymize.cli import run_anonymize
 
-    result = run_anonymize(input, output, style=style, report_path=report, seed=seed)
+    result = run_anonymize(input, output, style=style, report_path=report, seed=seed, jobs=jobs)
     console.print(f"[green]✓[/] {result['output']}: {result['conversations']} conversations, "
                   f"{result['replacements']} replacements ({result['summary']})")
     console.print(f"[green]✓[/] report: {result['report']}")

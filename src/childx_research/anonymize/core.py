@@ -203,7 +203,7 @@ def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: L
 
 
 def anonymize_conversations(conversations: Iterable[Conversation], style: Style = "pseudonym", seed: int = 0,
-                            *, lexicon: Lexicon | None = None, key: bytes | None = None
+                            *, lexicon: Lexicon | None = None, key: bytes | None = None, start: int = 0
                             ) -> tuple[list[Conversation], dict[str, Any]]:
     """Replace the personal data in each conversation.
 
@@ -219,6 +219,10 @@ def anonymize_conversations(conversations: Iterable[Conversation], style: Style 
     Each conversation is sealed (``anonymisation.seal``, :mod:`.seal`) with ``key``
     (default: the local seal key); an id that holds personal data is replaced by a keyed
     pseudonym, an organisation that does is removed (counted in the report).
+
+    ``start``: the index of the first conversation in the whole file (the surrogates of a
+    conversation depend on the seed, its id and its index), so that a file cut into parts
+    for several processes gives the same bytes as the whole file in one.
     """
     if style not in STYLES:
         raise InputError(f"unknown style {style!r} (pseudonym or tags)")
@@ -229,7 +233,7 @@ def anonymize_conversations(conversations: Iterable[Conversation], style: Style 
     total: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     n_messages = n_chars = ids_replaced = orgs_removed = 0
-    for index, conv in enumerate(conversations):
+    for index, conv in enumerate(conversations, start=start):
         new, counts, drop = _anonymise_one(conv, style, seed, index, lex, key)
         out.append(new)
         ids_replaced += counts.pop("_id", 0)
