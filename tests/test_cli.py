@@ -11,6 +11,7 @@ from cli_support import assert_one_line_error
 from typer.testing import CliRunner
 
 from childx_research.cli import app
+from childx_research.records import OUTPUT_MARKER
 
 runner = CliRunner()
 
@@ -37,7 +38,7 @@ def bad_files(tmp_path):
     ("invalid_json", ":1: invalid JSON"),
     ("missing_messages", ":1: messages: missing key"),
     ("wrong_role", ":1: messages.0.role"),
-    ("duplicate_id", ":2: id: duplicate id 'c-1'"),
+    ("duplicate_id", ":2: id: duplicate id (the same id as on line 1)"),
 ])
 def test_validate_conversations_bad_input(bad_files, name, needle):
     assert_one_line_error(runner.invoke(app, ["validate", str(bad_files[name]), "--kind", "conversations"]),
@@ -56,6 +57,7 @@ def test_dataset_bad_input_does_not_touch_output(bad_files, tmp_path):
     out = tmp_path / "ds"
     out.mkdir()
     (out / "keep.txt").write_text("old")
+    (out / OUTPUT_MARKER).write_text('{"command": "dataset"}')  # an earlier dataset: the run may replace it
     assert_one_line_error(runner.invoke(app, ["dataset", "--input", str(bad_files["invalid_json"]), "--out", str(out)]),
                     "invalid JSON")
     assert (out / "keep.txt").read_text() == "old"

@@ -54,14 +54,16 @@ def test_check_values(form):
             "akut_risk": "nej", "hanvisning": ["polis"], "sammanfattning": "x"}
     assert form.check_values(good) == []
     assert form.check_values({**good, "alder": "14"})[0][0] == "alder"
-    assert "unknown option" in form.check_values({**good, "utsatthet": ["pengar"]})[0][1]
+    assert "not one of the form's options" in form.check_values({**good, "utsatthet": ["pengar"]})[0][1]
+    assert "pengar" not in form.check_values({**good, "utsatthet": ["pengar"]})[0][1]
     assert form.check_values({**good, "kon": ["tjej"]})[0] == ("kon", "must be one option key (a string), got list")
     assert "cannot be combined" in form.check_values({**good, "berattat_for": ["ingen", "van"]})[0][1]
     assert form.check_values({**good, "maende": []})[0] == ("maende", "must hold at least one option")
     missing = dict(good)
     del missing["akut_risk"]
     assert form.check_values(missing) == [("akut_risk", "missing key")]
-    assert form.check_values({**good, "extra": 1}) == [("extra", "unknown field for form 'stodklustret-v1'")]
+    [(key, problem)] = form.check_values({**good, "extra": 1})
+    assert key == "" and "not one of the fields of form 'stodklustret-v1'" in problem and "extra" not in problem
 
 
 def test_mini_form_loads(mini_form):

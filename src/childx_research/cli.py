@@ -8,17 +8,60 @@ Commands hold no logic: they parse options and call the package.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
+from typer._click import exceptions as click_errors  # typer vendors its own click
+from typer.core import TyperGroup
 
 from .errors import InputError
 
+EXIT_BAD_INPUT = 2
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: a newline or other control character (from a path, say)
+    is shown escaped, so one error is always one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message)
+
+
+def print_error(message: str) -> None:
+    # one line, no markup interpretation of user-supplied paths
+    print(f"childx: error: {one_line(message)}", file=sys.stderr)
+
+
+class OneLineErrors(TyperGroup):
+    """The top-level command: usage errors (``--n 0``, an unknown option) print the same
+    one line as bad input ("childx: error: …", exit 2) instead of click's multi-line box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as exc:
+            print(exc.ctx.get_help() if exc.ctx else "")
+            sys.exit(0)
+        except click_errors.UsageError as exc:
+            cmd = exc.ctx.command_path if exc.ctx else "childx"
+            print_error(f"{exc.format_message()} (see `{cmd} --help`)")
+            sys.exit(EXIT_BAD_INPUT)
+        except click_errors.ClickException as exc:
+            print_error(exc.format_message())
+            sys.exit(exc.exit_code)
+        except (typer.Abort, EOFError, KeyboardInterrupt):
+            print_error("interrupted")
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
 app = typer.Typer(
     name="childx",
+    cls=OneLineErrors,
     help="ChildX research workbench: generate → anonymise → annotate → train → evaluate → trends/report.",
     no_args_is_help=True,
     add_completion=False,
@@ -26,12 +69,9 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 
-EXIT_BAD_INPUT = 2
-
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
-    # one line, no markup interpretation of user-supplied paths
-    print(f"childx: error: {message}", file=sys.stderr)
+    print_error(message)
     raise typer.Exit(code)
 
 
@@ -44,10 +84,25 @@ def friendly_errors(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         except InputError as exc:
             fail(str(exc))
-        except (PermissionError, IsADirectoryError, NotADirectoryError) as exc:
+        except (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
             fail(f"{exc.filename}: {exc.strerror}")
+        except OSError as exc:
+            if exc.strerror is None:
+                raise
+            fail(f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror)
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except RecursionError:
+            # a reader that does not name the file itself; never a traceback
+            fail("an input is nested too deeply")
+        except UnicodeEncodeError:
+            fail("an input holds a lone surrogate (\\ud800-\\udfff) that cannot be written as text")
+        except EOFError:
+            fail("an input file ends early (truncated or damaged)")
+        except Exception as exc:  # noqa: BLE001 - the last guard: never a traceback, never a value
+            if os.environ.get("CHILDX_DEBUG"):
+                raise
+            fail(f"internal error ({type(exc).__name__}); please report it (CHILDX_DEBUG=1 shows the traceback)", 1)
 
     return wrapper
 
@@ -111,9 +166,15 @@ def dataset(
     from .records import contacts_to_dataset_dict, read_contacts
     from .datasets_io import save_dataset_dict
 
+    from .records import check_output_dir, check_unique_ids
+    from .datasets_io import LEGACY_FILES
+
+    check_output_dir(out, "dataset", [input], legacy=LEGACY_FILES)  # before any work
     f = load_form(form)
-    dd = contacts_to_dataset_dict(read_contacts(input, f), f, seed=seed)
-    save_dataset_dict(dd, out)
+    contacts = read_contacts(input, f)
+    check_unique_ids(contacts, input)
+    dd = contacts_to_dataset_dict(contacts, f, seed=seed)
+    save_dataset_dict(dd, out, inputs=[input])
     console.print(f"[green]✓[/] {out}: " + ", ".join(f"{k} {len(v)}" for k, v in dd.items()))
 
 
@@ -177,12 +238,14 @@ def anonymize(
     report: Annotated[Optional[Path], typer.Option(
         "--report", help="Report JSON (counts only; default: <output stem>.report.json).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the surrogates (same seed, same bytes).")] = 0,
+    jobs: Annotated[Optional[int], typer.Option(
+        "--jobs", help="Processes to use (default: all cores); the output is the same for any number.")] = None,
 ) -> None:
     """Replace personal data (names, places, schools, phone numbers, personnummer, e-mail,
     addresses, handles, URLs) in conversations; write a report of counts per type."""
     from .anonymize.cli import run_anonymize
 
-    result = run_anonymize(input, output, style=style, report_path=report, seed=seed)
+    result = run_anonymize(input, output, style=style, report_path=report, seed=seed, jobs=jobs)
     console.print(f"[green]✓[/] {result['output']}: {result['conversations']} conversations, "
                   f"{result['replacements']} replacements ({result['summary']})")
     console.print(f"[green]✓[/] report: {result['report']}")
@@ -206,10 +269,14 @@ def trends(
 ) -> None:
     """Weekly counts for every option of every field, and alerts on sudden and slow rises."""
     from .forms import load_form
+    from .report.inputs import check_as_of, check_dates
     from .trends import analyse, load_dated_records, write_outputs
 
     f = load_form(form)
-    result = analyse(load_dated_records(input, f), f, by=by, as_of=as_of)
+    check_as_of(as_of)
+    records = load_dated_records(input, f)
+    check_dates(records, input)
+    result = analyse(records, f, by=by, as_of=as_of)
     paths = write_outputs(result, out)
     if charts:
         from .report import trend_charts
@@ -240,12 +307,24 @@ def report(
     from .forms import load_form
     from .records import read_conversations
     from .report import build_report
+    from .report.inputs import check_as_of, check_dates
+    from .report.output import check_out_dir
     from .trends import load_dated_records
 
     f = load_form(form)
+    inputs = [forms, conversations, config]
+    check_out_dir(out, inputs)            # before any work: refuse an output that would destroy data
+    check_as_of(as_of)
     records = load_dated_records(forms, f)
+    check_dates(records, forms)
     convs = read_conversations(conversations) if conversations is not None else None
-    html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of)
+    if convs is not None:  # "new words" are published: only sealed, guarded anonymised text
+        from .anonymize import require_sealed
+        from .records import check_unique_ids
+
+        check_unique_ids(convs, conversations)
+        require_sealed(convs, path=conversations)
+    html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of, inputs=inputs)
     console.print(f"[green]✓[/] report: {html}")
 
 
@@ -352,12 +431,18 @@ def train(
     config: Annotated[Path, typer.Option("--config", help="Training config YAML (training/configs/*.yaml).")],
     out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
     data: Annotated[Optional[Path], typer.Option(
-        "--data", help="A dataset folder (childx dataset) or contacts JSONL; default: the config's data.")] = None,
+        "--data", help="A dataset folder (childx annotate pull) or contacts JSONL; default: the config's data.")] = None,
+    allow_unsealed: Annotated[bool, typer.Option(
+        "--allow-unsealed", help="Also train on data that is not sealed anonymised output (raw contacts, "
+                                 "a dataset without seals): only for data known to hold no one's personal data.")]
+    = False,
 ) -> None:
-    """Train the form-filling model (baseline or transformer, by the config) and write a model folder."""
+    """Train the form-filling model (baseline or transformer, by the config) and write a model folder.
+    Only sealed anonymised data (or synthetic contacts generated in memory) unless --allow-unsealed."""
     from .modeling.predict import train as run_train
 
-    path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False))
+    path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False),
+                     allow_unsealed=allow_unsealed)
     console.print(f"[green]✓[/] model: {path}")
 
 
@@ -370,7 +455,9 @@ def predict(
 ) -> None:
     """Fill in the form for each conversation: form records with confidences."""
     from .modeling.predict import predict_file
+    from .records import check_not_input
 
+    check_not_input(output, [input, model], option="--output")
     n = predict_file(model, input, output)
     console.print(f"[green]✓[/] {output}: {n} form records")
 

@@ -161,7 +161,7 @@ def read_gold(path: str | Path, form: Form) -> list[FormRecord]:
                 if line.strip():
                     first = json.loads(line)
                     break
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or not UTF-8
         first = None  # the reader below names the problem
     if isinstance(first, dict) and "gold" in first and "form" not in first:
         from .modeling.data import read_labelled

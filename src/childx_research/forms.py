@@ -129,7 +129,10 @@ class Form(BaseModel):
 
     # --- validation of filled-in forms -----------------------------------------------
     def check_values(self, values: Any, *, require_all: bool = True) -> list[tuple[str, str]]:
-        """Problems with a filled-in form as ``(key, problem)`` pairs; empty when valid."""
+        """Problems with a filled-in form as ``(key, problem)`` pairs; empty when valid.
+
+        A problem never quotes a value of the form (it may be free text from a conversation)
+        nor an unknown key (``""`` is the key then): it names the field and the problem."""
         if not isinstance(values, dict):
             return [("form", f"must be an object, got {type(values).__name__}")]
         problems: list[tuple[str, str]] = []
@@ -146,7 +149,7 @@ class Form(BaseModel):
                 if not isinstance(v, str):
                     problems.append((f.key, f"must be one option key (a string), got {type(v).__name__}"))
                 elif v not in f.option_keys:
-                    problems.append((f.key, f"unknown option {v!r} (expected one of {', '.join(f.option_keys)})"))
+                    problems.append((f.key, f"not one of the form's options ({', '.join(f.option_keys)})"))
             else:
                 if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                     problems.append((f.key, f"must be a list of option keys, got {type(v).__name__}"))
@@ -154,9 +157,9 @@ class Form(BaseModel):
                 if not v:
                     problems.append((f.key, "must hold at least one option"))
                     continue
-                unknown = [x for x in v if x not in f.option_keys]
+                unknown = [i for i, x in enumerate(v) if x not in f.option_keys]
                 if unknown:
-                    problems.append((f.key, f"unknown option {unknown[0]!r} (expected one of {', '.join(f.option_keys)})"))
+                    problems.append((f.key, f"not one of the form's options ({', '.join(f.option_keys)})"))
                     continue
                 if len(set(v)) != len(v):
                     problems.append((f.key, "an option is listed twice"))
@@ -164,8 +167,10 @@ class Form(BaseModel):
                 if excl and len(v) > 1:
                     problems.append((f.key, f"{sorted(excl)[0]!r} cannot be combined with other options"))
         unknown_keys = [k for k in values if k not in self.by_key]
-        for k in unknown_keys:
-            problems.append((k, "unknown field for form " + repr(self.id)))
+        if unknown_keys:
+            # the key itself comes from the input and is not echoed
+            problems.append(("", f"a key that is not one of the fields of form {self.id!r} "
+                                     f"({', '.join(self.keys)})"))
         return problems
 
 

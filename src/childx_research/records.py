@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .errors import InputError
 from .forms import Form
@@ -40,7 +41,7 @@ def _check_timestamp(v: str | None) -> str | None:
     try:
         datetime.fromisoformat(v)
     except (TypeError, ValueError):
-        raise ValueError(f"not an ISO 8601 timestamp: {v!r}") from None
+        raise ValueError("not an ISO 8601 timestamp") from None
     return v
 
 
@@ -53,6 +54,7 @@ class Message(BaseModel):
 
 class Conversation(BaseModel):
     model_config = ConfigDict(extra="allow")
+    _line: int | None = PrivateAttr(default=None)  # the line it was read from (for errors)
 
     id: str = Field(min_length=1)
     organisation: str | None = None
@@ -111,12 +113,14 @@ class Contact(Conversation):
 
 class FormRecord(BaseModel):
     model_config = ConfigDict(extra="allow")
+    _line: int | None = PrivateAttr(default=None)  # the line it was read from (for errors)
 
     id: str = Field(min_length=1)
     started_at: str | None = None
     organisation: str | None = None
     form: dict[str, Any]
-    confidence: dict[str, Any] | None = None
+    confidence: dict[str, float | dict[str, float]] | None = None
+    field_confidence: dict[str, float] | None = None
 
     _ts = field_validator("started_at")(_check_timestamp)
 
@@ -135,6 +139,76 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     return loc, msg
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate_key(data: Any, prefix: str = "") -> str | None:
+    """The key path of the first string in ``data`` that holds a lone UTF-16 surrogate
+    (``"\\ud800"`` without its partner: valid JSON, but not text, and no UTF-8 writer
+    can write it), or ``None``."""
+    stack: list[tuple[str, Any]] = [(prefix, data)]
+    while stack:
+        key, node = stack.pop()
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return key or "(value)"
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(k, str) and _lone_surrogate_key(k) is not None:
+                    return key or "(key)"
+                stack.append((f"{key}.{k}" if key else str(k), v))
+        elif isinstance(node, list):
+            stack.extend((f"{key}.{i}" if key else str(i), v) for i, v in enumerate(node))
+    return None
+
+
+def parse_json_line(raw: bytes, path: str | Path, lineno: int) -> Any:
+    """One JSON Lines line (bytes) to a Python object, or an :class:`InputError` naming the
+    file and line: not UTF-8, invalid JSON, nested too deeply for the parser, or a string
+    holding a lone surrogate escape. Never echoes the line."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start + 1} of the line)", path=path, line=lineno) from None
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON ({exc.msg}, column {exc.colno})", path=path, line=lineno) from None
+    except RecursionError:
+        raise InputError("invalid JSON (nested too deeply)", path=path, line=lineno) from None
+    except ValueError:  # e.g. an integer longer than Python converts
+        raise InputError("invalid JSON (a number too long)", path=path, line=lineno) from None
+    if _SURROGATE_ESCAPE.search(raw):
+        key = _lone_surrogate_key(data)
+        if key is not None:
+            raise InputError("a lone surrogate escape (\\ud800-\\udfff) is not text", path=path, line=lineno,
+                             key=key)
+    return data
+
+
+def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, object)`` for each non-blank line of a JSON Lines file; every problem
+    (missing file, not UTF-8, bad JSON, too deep, lone surrogate) is an :class:`InputError`
+    on the right line. Lines are read as bytes and decoded one by one, so an invalid byte
+    is reported on its own line."""
+    path = Path(path)
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        raise InputError("file not found", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, expected a JSON Lines file", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=path) from None
+    with fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            yield lineno, parse_json_line(raw, path, lineno)
+
+
 def iter_jsonl(path: str | Path, model: type[M], *, form: Form | None = None,
                form_key: str | None = None) -> Iterator[M]:
     """Yield validated objects from a JSON Lines file.
@@ -143,41 +217,27 @@ def iter_jsonl(path: str | Path, model: type[M], *, form: Form | None = None,
     checked against ``form``. Blank lines are skipped.
     """
     path = Path(path)
-    try:
-        fh = path.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, expected a JSON Lines file", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=path) from None
-    with fh:
-        lineno = 0
+    for lineno, data in iter_json_lines(path):
+        if not isinstance(data, dict):
+            raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path,
+                             line=lineno)
         try:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    data = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"invalid JSON ({exc.msg}, column {exc.colno})", path=path,
-                                     line=lineno) from None
-                if not isinstance(data, dict):
-                    raise InputError(f"expected a JSON object, got {type(data).__name__}", path=path,
-                                     line=lineno)
-                try:
-                    obj = model.model_validate(data)
-                except ValidationError as exc:
-                    key, msg = _first_error(exc)
-                    raise InputError(msg, path=path, line=lineno, key=key) from None
-                if form is not None and form_key is not None:
-                    problems = form.check_values(getattr(obj, form_key))
-                    if problems:
-                        key, msg = problems[0]
-                        raise InputError(msg, path=path, line=lineno, key=f"{form_key}.{key}")
-                yield obj
-        except UnicodeDecodeError:
-            raise InputError("not UTF-8 text", path=path, line=lineno + 1) from None
+            obj = model.model_validate(data)
+        except ValidationError as exc:
+            key, msg = _first_error(exc)
+            raise InputError(msg, path=path, line=lineno, key=key) from None
+        except RecursionError:
+            raise InputError("nested too deeply", path=path, line=lineno) from None
+        if form is not None and form_key is not None:
+            problems = form.check_values(getattr(obj, form_key))
+            if problems:
+                key, msg = problems[0]
+                raise InputError(msg, path=path, line=lineno, key=f"{form_key}.{key}" if key else form_key)
+        try:
+            obj._line = lineno
+        except (AttributeError, ValueError):
+            pass
+        yield obj
 
 
 def read_conversations(path: str | Path) -> list[Conversation]:
@@ -193,23 +253,80 @@ def read_form_records(path: str | Path, form: Form) -> list[FormRecord]:
 
 
 def check_unique_ids(items: Iterable[BaseModel], path: str | Path) -> None:
-    seen: set[str] = set()
+    """Refuse a second record with an id already seen; the error names both lines, never the id."""
+    seen: dict[str, int] = {}
     for n, item in enumerate(items, start=1):
         ident = getattr(item, "id")
+        line = getattr(item, "_line", None) or n
         if ident in seen:
-            raise InputError(f"duplicate id {ident!r}", path=path, line=n, key="id")
-        seen.add(ident)
+            raise InputError(f"duplicate id (the same id as on line {seen[ident]})", path=path, line=line, key="id")
+        seen[ident] = line
 
 
 # --- writing ----------------------------------------------------------------------------
 
 
+#: Hidden temporary names carry the writing process's id: ``.{name}.{pid}.{random}.tmp``
+#: (files) and ``.{name}.{pid}.{random}`` (folders). A later run removes those whose
+#: process is gone (a killed run), and never one that is still being written.
+_TMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+(?:\.tmp)?$")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_temp(folder: str | Path, name: str) -> int:
+    """Remove the hidden temporary files and folders that a killed run left for ``name``
+    in ``folder``; returns how many. Those of a live process are left alone."""
+    import shutil
+
+    folder = Path(folder)
+    removed = 0
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        m = _TMP_RE.match(entry.name)
+        if not m or m["name"] != name or _alive(int(m["pid"])):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            try:
+                entry.unlink()
+            except OSError:
+                continue
+        removed += 1
+    return removed
+
+
+def temp_dir_for(out: str | Path) -> Path:
+    """A new hidden folder beside ``out`` to build a result in (then :func:`replace_dir`);
+    what killed runs left beside ``out`` is removed first."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temp(out.parent, out.name)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", dir=out.parent))
+
+
 @contextmanager
 def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; rename it over ``path`` only on success."""
+    """Open a temporary file beside ``path``; rename it over ``path`` only on success.
+    Temporary files of killed earlier runs for the same ``path`` are removed first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    clean_stale_temp(path.parent, path.name)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding, newline=None if "b" in mode else "\n") as fh:
@@ -225,22 +342,111 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system cannot. The standard library has no call for it, hence ctypes."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return rc == 0
+
+
 def replace_dir(tmp: str | Path, out: str | Path) -> Path:
-    """Move a finished folder ``tmp`` to ``out``, replacing what was there only at the end
-    (the old folder is renamed aside first and removed after), so a failed run never
-    leaves a half-written folder where a good one was."""
+    """Move a finished folder ``tmp`` to ``out`` as one unit, so a failed or killed run
+    never leaves a half-written folder (or a mix of new and old files) where a good one was.
+
+    Where the system can swap two folders in one step (Linux), ``out`` is never missing;
+    elsewhere the old folder is renamed aside first, and a run killed between the two
+    renames is repaired by the next one (the old folder is put back)."""
     import shutil
 
     tmp, out = Path(tmp), Path(out)
+    old = out.with_name(f".{out.name}.old")
+    if old.exists() and not out.exists():
+        old.rename(out)  # an earlier run was killed between its two renames
+    shutil.rmtree(old, ignore_errors=True)
     if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+        if out.is_dir() and not out.is_symlink() and _exchange(tmp, out):
+            shutil.rmtree(tmp, ignore_errors=True)  # now the old folder
+            return out
         out.rename(old)
         tmp.rename(out)
         shutil.rmtree(old, ignore_errors=True)
     else:
         tmp.rename(out)
     return out
+
+
+# --- outputs never destroy inputs ---------------------------------------------------------
+
+#: The small file a folder-writing command leaves in its output, so that a later run knows
+#: the folder is its own to replace (and refuses any other non-empty folder).
+OUTPUT_MARKER = ".childx-output.json"
+
+
+def _contains(parent: Path, child: Path) -> bool:
+    return parent == child or parent in child.parents
+
+
+def check_not_input(output: str | Path, inputs: Iterable[str | Path | None], *, option: str = "--out") -> None:
+    """Refuse an output path equal to an input, or a folder that contains one (writing it
+    would overwrite or delete the input). Paths are compared resolved (links, ``.``)."""
+    out = Path(output).resolve()
+    for inp in inputs:
+        if inp is None:
+            continue
+        p = Path(inp).resolve()
+        if out == p:
+            raise InputError(f"{option} must not be the input file (the original would be lost)", path=output)
+        if _contains(out, p):
+            raise InputError(f"{option} must not be a folder that holds the input {Path(inp).name!s}",
+                             path=output)
+
+
+def check_output_dir(out: str | Path, command: str, inputs: Iterable[str | Path | None] = (), *,
+                     legacy: Iterable[str] = (), option: str = "--out") -> None:
+    """A folder the command will replace as a whole: refused when it is or holds an input,
+    when it is a file, or when it exists, is not empty and is not an earlier output of the
+    same ``command`` (its :data:`OUTPUT_MARKER`, or one of the ``legacy`` files that such
+    an output held before the marker existed)."""
+    path = Path(out)
+    check_not_input(path, inputs, option=option)
+    if path.resolve() == Path.cwd().resolve() or path.resolve() == Path(path.resolve().anchor):
+        raise InputError(f"{option} must be a folder of its own, not the current folder", path=out)
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise InputError("exists and is not a folder", path=out)
+    if not any(path.iterdir()):
+        return
+    marker = path / OUTPUT_MARKER
+    if marker.is_file():
+        try:
+            found = json.loads(marker.read_text(encoding="utf-8")).get("command")
+        except (OSError, ValueError, AttributeError, RecursionError):
+            found = None
+        if found == command:
+            return
+    elif any((path / name).exists() for name in legacy):
+        return
+    raise InputError(f"exists, is not empty and is not an earlier output of `childx {command}`: "
+                     f"choose another {option} (nothing was changed)", path=out)
+
+
+def write_output_marker(folder: str | Path, command: str) -> None:
+    from . import __version__
+
+    (Path(folder) / OUTPUT_MARKER).write_text(
+        json.dumps({"command": command, "version": __version__}) + "\n", encoding="utf-8")
 
 
 def dumps(obj: BaseModel | dict[str, Any]) -> str:

@@ -67,7 +67,8 @@ def _read_predictions(path: Path, form: Form) -> list[FormRecord]:
         problems = form.check_values(rec.form, require_all=False)
         if problems:
             key, msg = problems[0]
-            raise InputError(msg, path=path, line=n, key=f"form.{key}")
+            raise InputError(msg, path=path, line=getattr(rec, "_line", None) or n,
+                             key=f"form.{key}" if key else "form")
         out.append(rec)
     return out
 

@@ -2,7 +2,7 @@
 
 :func:`push` creates or updates the project for a form (config and instructions derived
 from the form), imports **anonymised conversations only** (every one must carry the
-anonymiser's record and pass its guard, or nothing is imported), attaches a model's
+anonymiser's record and seal and pass its guard, or nothing is imported), attaches a model's
 predictions as pre-annotations (``model_version`` and ``score``), and orders the work
 so that the most uncertain predictions come first (Label Studio's uncertainty sampling,
 plus import order and an ``osakerhet`` column for the Data Manager). A conversation id
@@ -19,6 +19,7 @@ Running it again on the same server state writes the same files.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,11 +30,13 @@ import pandas as pd
 
 from ..errors import InputError
 from ..forms import Form
-from ..records import Conversation, FormRecord, atomic_open, to_dataset_dict, write_json, write_jsonl
+from ..records import (Conversation, FormRecord, atomic_open, check_output_dir, replace_dir, temp_dir_for,
+                       to_dataset_dict, write_json, write_jsonl, write_output_marker)
 from .config import conversation_from_task, instructions_html, label_config, task_data
 from .results import AnnotationRecord, annotation_record, certainty, consensus, prediction_result
 
 UNCERTAINTY_KEY = "osakerhet"
+PULL_COMMAND = "annotate pull"
 IMPORT_CHUNK = 500
 
 
@@ -49,24 +52,21 @@ def project_title(form: Form) -> str:
 
 
 def require_anonymised(conversations: Sequence[Conversation], *, path: str | Path | None = None) -> None:
-    """Refuse (raise) unless every conversation went through ``childx anonymize`` and the
-    anonymiser's guard finds no personal data left in it. Errors name the conversation,
-    the message index and the type, never the text."""
-    from ..anonymize import RECORD_KEY, PersonalDataFound, guard, load_lexicon
+    """Refuse (raise) unless every conversation went through ``childx anonymize`` on this
+    machine, unchanged (its seal matches), and the anonymiser's guard, run again, finds no
+    personal data left in it. Errors name the conversation, the message index and the
+    type, never the text."""
+    from ..anonymize import RECORD_KEY, load_lexicon, require_sealed
+    from ..anonymize.seal import check_identity
 
     lex = load_lexicon()
-    for conv in conversations:
+    for n, conv in enumerate(conversations, start=1):
         record = (conv.model_extra or {}).get(RECORD_KEY)
         if not isinstance(record, dict):
+            check_identity(conv, position=n, path=path, lexicon=lex)  # never echo an id that is personal data
             raise NotAnonymised(f"conversation {conv.id!r} is not anonymised (no {RECORD_KEY!r} record); "
                                 f"run `childx anonymize` first; refusing it", path=path)
-        try:
-            guard(conv, lexicon=lex)
-        except PersonalDataFound as exc:
-            if path is not None:  # name the file too, in the CLI's one-line format
-                exc.path = str(path)
-                exc.args = (exc.format(),)
-            raise
+    require_sealed(conversations, path=path, lexicon=lex)
 
 
 # --- the project ------------------------------------------------------------------------------
@@ -196,7 +196,8 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
     ids = [c.id for c in conversations]
     dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
-        raise InputError(f"duplicate conversation id {dupes[0]!r}", path=path)
+        line = next((getattr(c, "_line", None) for c in conversations[::-1] if c.id == dupes[0]), None)
+        raise InputError("duplicate conversation id", path=path, line=line, key="id")
     position = {cid: i for i, cid in enumerate(ids)}
     require_anonymised(conversations, path=path)
     for cid, values in (annotations or {}).items():
@@ -208,7 +209,8 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
     for rec in predictions or []:
         problems = form.check_values(rec.form, require_all=False)
         if problems:
-            raise InputError(f"prediction for {rec.id!r}: {problems[0][0]}: {problems[0][1]}")
+            raise InputError(problems[0][1], line=getattr(rec, "_line", None),
+                             key=f"form.{problems[0][0]}" if problems[0][0] else "form")
         preds[rec.id] = rec
         model_version = model_version or (rec.model_extra or {}).get("model_version")
     if preds and not model_version:
@@ -356,8 +358,9 @@ def pull(client, form: Form, out_dir: str | Path, *, title: str | None = None, s
     pid = find_project(client, title)
     if pid is None:
         raise InputError(f"no Label Studio project {title!r} (run `childx annotate push` first)")
-    tasks = export_tasks(client, pid)
     out = Path(out_dir)
+    check_output_dir(out, PULL_COMMAND, legacy=("pull.json",))
+    tasks = export_tasks(client, pid)
 
     records: list[AnnotationRecord] = []
     convs: dict[str, Conversation] = {}
@@ -401,27 +404,41 @@ def pull(client, form: Form, out_dir: str | Path, *, title: str | None = None, s
         "conversations": len(forms), "multiply_annotated": multiply,
         "anonymisation_failures": len(fail),
     }
-    paths = {
-        "annotations": out / "annotations.jsonl",
-        "forms": out / "forms.jsonl",
-        "dataset": out / "dataset",
-        "agreement": out / "agreement.csv",
-        "disagreements": out / "disagreements.csv",
-        "lead_times": out / "lead_times.csv",
-        "anonymisation_failures": out / "anonymisation_failures.csv",
-        "summary": out / "pull.json",
+    names = {
+        "annotations": "annotations.jsonl",
+        "forms": "forms.jsonl",
+        "dataset": "dataset",
+        "agreement": "agreement.csv",
+        "disagreements": "disagreements.csv",
+        "lead_times": "lead_times.csv",
+        "anonymisation_failures": "anonymisation_failures.csv",
+        "summary": "pull.json",
     }
-    out.mkdir(parents=True, exist_ok=True)
-    write_jsonl(paths["annotations"], records)
-    write_jsonl(paths["forms"], forms)
-    with _quiet_datasets():
-        save_dataset_dict(dd, paths["dataset"])
-    for key, df in (("agreement", agr), ("disagreements", dis), ("lead_times", lead),
-                    ("anonymisation_failures", fail)):
-        with atomic_open(paths[key]) as fh:
-            df.to_csv(fh, index=False)
-    write_json(paths["summary"], {"project_id": pid, "title": title, "form": form.id, "seed": seed,
-                                  "counts": counts, "splits": {k: len(v) for k, v in dd.items()}})
+    paths = {k: out / v for k, v in names.items()}
+    # everything is built in a hidden folder beside `out` and swapped in as one unit: a
+    # killed pull leaves the earlier pull whole (and its hidden folder is removed next time)
+    tmp = temp_dir_for(out)
+    try:
+        built = {k: tmp / v for k, v in names.items()}
+        write_jsonl(built["annotations"], records)
+        write_jsonl(built["forms"], forms)
+        with _quiet_datasets():
+            save_dataset_dict(dd, built["dataset"])
+        # the seals of the dataset's conversations (no text), so that `childx train` can check every row
+        from ..anonymize import write_manifest
+
+        write_manifest(built["dataset"], (conv for conv, _ in pairs))
+        for key, df in (("agreement", agr), ("disagreements", dis), ("lead_times", lead),
+                        ("anonymisation_failures", fail)):
+            with atomic_open(built[key]) as fh:
+                df.to_csv(fh, index=False)
+        write_json(built["summary"], {"project_id": pid, "title": title, "form": form.id, "seed": seed,
+                                      "counts": counts, "splits": {k: len(v) for k, v in dd.items()}})
+        write_output_marker(tmp, PULL_COMMAND)
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return PullResult(project_id=pid, out_dir=out, tasks=len(tasks), annotations=records, forms=forms, dataset=dd,
                       agreement=agr, disagreements=dis, lead_times=lead, failures=fail, paths=paths, counts=counts)
 

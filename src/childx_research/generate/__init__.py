@@ -21,6 +21,7 @@ from ..yamlio import read_yaml
 from ..records import Contact, Message, PiiSpan, write_json, write_jsonl
 from ..summary import summarise
 from .bank import load_bank
+from .config import check_config
 from .dialogue import Writer
 from .labels import sample_story
 from .templates import join
@@ -45,6 +46,9 @@ def load_config(path: str | Path | None = None) -> dict[str, Any]:
             if k not in cfg:
                 raise InputError("unknown config key", path=path, key=k)
             cfg[k] = _deep_update(copy.deepcopy(cfg[k]), v) if isinstance(cfg[k], dict) and isinstance(v, dict) else v
+    check_config(cfg, path if path is not None else DEFAULT_CONFIG)
+    if isinstance(cfg.get("form"), str) or cfg.get("form") is None:
+        check_config(cfg, path if path is not None else DEFAULT_CONFIG, form=load_form(cfg.get("form")))
     return cfg
 
 
@@ -102,8 +106,13 @@ def _truth(t: Trend, cfg: dict[str, Any], trends: list[Trend]) -> dict[str, Any]
 def generate_contacts(n: int, seed: int = 1, config: dict[str, Any] | str | Path | None = None,
                       form: Form | None = None) -> Generated:
     """``n`` contacts, deterministic for ``seed``."""
-    cfg = config if isinstance(config, dict) else load_config(config)
+    if isinstance(config, dict):
+        cfg = config
+        check_config(cfg)
+    else:
+        cfg = load_config(config)
     form = form or load_form(cfg.get("form"))
+    check_config(cfg, None if isinstance(config, dict) else config, form=form)
     bank = load_bank()
     start = _as_date(cfg["period"]["start"], "period.start")
     end = _as_date(cfg["period"]["end"], "period.end")

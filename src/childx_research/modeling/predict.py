@@ -26,7 +26,6 @@ import random
 import re
 import shutil
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +36,7 @@ import yaml
 
 from ..errors import InputError
 from ..forms import Form, load_form, resolve_form_path
-from ..records import Conversation, FormRecord, Message, replace_dir
+from ..records import Conversation, FormRecord, Message, replace_dir, temp_dir_for
 from . import calibration as cal
 from .config import alarms_for, load_config
 from .data import examples, load_dataset
@@ -96,8 +95,12 @@ def seed_everything(seed: int) -> None:
 # --- train ------------------------------------------------------------------------------
 
 def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *, data: str | Path | None = None,
-          overrides: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> Path:
-    """Train one model from a config; returns the model folder (``out``, default ``runs/models/<name>``)."""
+          overrides: dict[str, Any] | None = None, log: Callable[[str], None] = print,
+          allow_unsealed: bool = False) -> Path:
+    """Train one model from a config; returns the model folder (``out``, default ``runs/models/<name>``).
+
+    Only sealed anonymised data (or synthetic contacts generated in memory) unless
+    ``allow_unsealed`` (:func:`.data.load_dataset`)."""
     t_start = time.perf_counter()
     cfg = load_config(config, overrides)
     if data is not None:  # the resolved config names the data it was trained on
@@ -110,7 +113,7 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    dd, origin = load_dataset(cfg, form)
+    dd, origin = load_dataset(cfg, form, allow_unsealed=allow_unsealed)
     train_ex, val_ex = examples(dd["train"], form), examples(dd["validation"], form)
     test_ex = examples(dd["test"], form) if "test" in dd else []
     timings["data_s"] = round(time.perf_counter() - t, 2)
@@ -139,7 +142,7 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
             f"{_fmt(a['recall'])}, falsklarm {_fmt(a['false_alarm_rate'])}")
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    tmp = temp_dir_for(out)  # also removes what a killed earlier run left
     try:
         model.save(tmp)
         form_src = resolve_form_path(cfg.get("form"))
@@ -222,7 +225,7 @@ class Predictor:
             self.model = _family_class(self.family).load(model_dir, self.form)
         except InputError:
             raise
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure to load (a truncated file: EOFError, UnpicklingError)
             raise InputError(f"incomplete or damaged model folder ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else ''})", path=model_dir) from None
         missing = [f.key for f in self.form.choice_fields if f.key not in self.calibration.fields]

@@ -137,7 +137,7 @@ def load_dated_records(path: str | Path, form: Form) -> list[FormRecord]:
     seen: set[str] = set()
     for n, rec in enumerate(records, start=1):
         if rec.id in seen:
-            raise InputError(f"duplicate id {rec.id!r}", path=path, line=_nonblank_line(path, n), key="id")
+            raise InputError("duplicate id", path=path, line=_nonblank_line(path, n), key="id")
         seen.add(rec.id)
     return records
 
@@ -149,6 +149,6 @@ def _first_object(path: Path) -> dict | None:
                 if line.strip():
                     obj = json.loads(line)
                     return obj if isinstance(obj, dict) else None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or not UTF-8
         return None  # the reader below gives the proper one-line error
     return None
