@@ -209,6 +209,9 @@ def test_default_run_anonymises_and_reports_counts_only(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "070-123 45 67" not in text and "ikväll" in text
     assert runner.invoke(app, ["validate", str(out), "--kind", "conversations"]).exit_code == 0
+    from childx_research.anonymize import require_sealed
+
+    require_sealed(read_conversations(out), path=out)   # what push, report and train accept
     report = json.loads((tmp_path / "samtal.report.json").read_text(encoding="utf-8"))
     assert report["import"]["conversations"] == 1 and report["import"]["messages"] == 2
     assert report["total"]["TELEFON"] == 1

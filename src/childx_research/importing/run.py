@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..records import Conversation, atomic_open, check_unique_ids, dumps
+from ..records import Conversation, atomic_open, check_not_input, check_unique_ids, dumps
 from .mapping import Mapping, load_mapping
 from .rows import BadRow, ImportResult, Row, Skipped, build_conversations
 
@@ -161,10 +161,7 @@ def run_import(input: str | Path, output: str | Path, *, fmt: str | None = None,
     input, output = Path(input), Path(output)
     skipped_path = default_skipped_path(output)
     report_path = default_report_path(output)
-    if _same(input, output):
-        raise InputError("--output must not be the input (the original would be lost)", path=output)
-    if mapping is not None and _same(Path(mapping), output):
-        raise InputError("--output must not be the mapping file", path=output)
+    check_not_input(output, [input, mapping], option="--output")
     for extra in (skipped_path, report_path):
         if _same(input, extra) or (mapping is not None and _same(Path(mapping), extra)):
             raise InputError(f"{extra.name} (written beside --output) would overwrite the input; "
@@ -186,7 +183,11 @@ def run_import(input: str | Path, output: str | Path, *, fmt: str | None = None,
         if anonymize_fn is None:
             from ..anonymize import anonymize_conversations as anonymize_fn
         convs, report = anonymize_fn(convs, style=style, seed=seed)
-        report = {"input": str(input), "output": str(output), "import": counts, **report}
+        # counts only, as childx anonymize writes it: a dropped key's name could be a name
+        dropped = report.get("dropped_keys") or {}
+        report = {"input": str(input), "output": str(output), "import": counts,
+                  **{k: v for k, v in report.items() if k != "dropped_keys"},
+                  "dropped_keys": {"distinct": len(dropped), "occurrences": sum(dropped.values())}}
     # validate what is written against formats.md (the models check every key and value)
     convs = [Conversation.model_validate(c.model_dump(exclude_none=True)) for c in convs]
     check_unique_ids(convs, output)
