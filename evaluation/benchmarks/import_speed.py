@@ -6,7 +6,7 @@ conversation spread over the file; and an mbox of reply threads with quoted text
 signatures, HTML alternatives and quoted-printable bodies), then times ``run_import`` on
 each: reading, cleaning, threading, validating and writing the conversations.
 
-    .venv/bin/python evaluation/benchmarks/import_speed.py [--rows 100000] [--mails 10000] [--json out.json]
+    .venv/bin/python evaluation/benchmarks/import_speed.py [--rows 100000] [--mails 10000] [--anonymise] [--json out.json]
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def write_mbox(path: Path, mails: int, rng: random.Random) -> None:
             fh.write(m.as_bytes().replace(b"\nFrom ", b"\n>From ") + b"\n")
 
 
-def timed(src: Path, out: Path, mapping: Path) -> dict:
+def timed(src: Path, out: Path, mapping: Path, anonymise: bool = False) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
-    r = run_import(src, out, mapping=mapping, anonymise=False)
+    r = run_import(src, out, mapping=mapping, anonymise=anonymise)
     return {"wall_s": round(time.perf_counter() - t0, 2), "cpu_s": round(time.process_time() - c0, 2),
             "read": r["read"], "conversations": r["conversations"], "messages": r["messages"]}
 
@@ -90,6 +90,8 @@ def main() -> None:
     ap.add_argument("--mails", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--anonymise", action="store_true", help="time it with the anonymiser (the default "
+                    "of childx import; the goal is for the import alone)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as d:
@@ -100,16 +102,16 @@ def main() -> None:
                            "worker_addresses: [stod@exempel-stod.se]\n", encoding="utf-8")
         write_table(d / "export.csv", args.rows, rng)
         write_mbox(d / "stod.mbox", args.mails, rng)
-        table = timed(d / "export.csv", d / "chatt.jsonl", mapping)
-        mail = timed(d / "stod.mbox", d / "mejl.jsonl", mapping)
+        table = timed(d / "export.csv", d / "chatt.jsonl", mapping, args.anonymise)
+        mail = timed(d / "stod.mbox", d / "mejl.jsonl", mapping, args.anonymise)
     total = round(table["wall_s"] + mail["wall_s"], 2)
     print(f"table: {table['read']:>7} rows  -> {table['conversations']:>6} conversations  "
           f"wall {table['wall_s']:6.1f} s  cpu {table['cpu_s']:6.1f} s  {table['read'] / table['wall_s']:8.0f} rows/s")
     print(f"mbox:  {mail['read']:>7} mails -> {mail['conversations']:>6} conversations  "
           f"wall {mail['wall_s']:6.1f} s  cpu {mail['cpu_s']:6.1f} s  {mail['read'] / mail['wall_s']:8.0f} mails/s")
-    goal = args.rows >= 100_000 and args.mails >= 10_000
+    goal = args.rows >= 100_000 and args.mails >= 10_000 and not args.anonymise
     print(f"together {total:.1f} s; goal 100k rows + 10k mails < 60 s: "
-          f"{('ok' if total < 60 else 'MISSED') if goal else 'n/a (smaller sizes)'}")
+          f"{('ok' if total < 60 else 'MISSED') if goal else 'n/a (smaller sizes or anonymised)'}")
     if args.json:
         args.json.write_text(json.dumps({"table": table, "mail": mail, "total_wall_s": total}, indent=2) + "\n",
                              encoding="utf-8")
