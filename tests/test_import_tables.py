@@ -176,6 +176,28 @@ def test_json_list_and_json_lines_with_nested_keys(tmp_path):
     assert_one_line_error(res, "export.jsonl:3: text cell is not text (an object)")
 
 
+def test_json_conversations_with_nested_message_lists(tmp_path):
+    convs = {}
+    for r in ROWS:
+        convs.setdefault(r[0], {"ticket": r[0], "org": "exempelorg", "chat": []})["chat"].append(
+            {"at": r[1], "author": r[2], "body": r[3]})
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps({"exported": "2025", "conversations": list(convs.values())}, ensure_ascii=False,
+                              indent=2), encoding="utf-8")
+    mapping = mapping_file(tmp_path, "columns: {conversation: ticket, time: at, role: author, text: body, "
+                                     "organisation: org}\nmessages: chat\n"
+                                     "roles: {Besökare: stodsokande, Volontär: stodperson}\n")
+    out = tmp_path / "a.jsonl"
+    import_ok("--input", str(src), "--output", str(out), "--mapping", str(mapping), "--no-anonymise")
+    convs_out = assert_valid_and_exact(out)
+    assert {c.organisation for c in convs_out} == {"exempelorg"}
+    data = json.loads(src.read_text(encoding="utf-8"))
+    data["conversations"][1]["chat"][1]["at"] = None
+    src.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    res = runner.invoke(app, ["import", "--input", str(src), "--output", str(out), "--mapping", str(mapping)])
+    assert_one_line_error(res, "export.json: record 2: message 1: empty time")
+
+
 def test_time_zone_offsets_and_excel_serial_with_decimal_comma(tmp_path):
     rows = [["5", "2025-07-01T12:00:00+00:00", "Besökare", "första"],
             ["5", "45839,625", "Volontär", "andra"],        # 2025-07-01 15:00 local, 13:00 UTC

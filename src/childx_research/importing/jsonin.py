@@ -28,26 +28,32 @@ def _getter(record: dict[str, Any], key: str) -> Any:
     return value
 
 
+def _load(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON ({exc.msg}, column {exc.colno})", path=path, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("invalid JSON (nested too deeply)", path=path) from None
+
+
 def _records(path: Path, text: str) -> tuple[str, Iterator[tuple[int, Any]]]:
-    """(unit, (number, record)...): a JSON list gives record numbers, JSON Lines line numbers."""
+    """(unit, (number, record)...): a JSON list gives record numbers, JSON Lines line numbers.
+    A single object that holds one list (``{"conversations": [...]}``) is that list."""
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg}, column {exc.colno})", path=path, line=exc.lineno) from None
-        return "record", iter(enumerate(data, start=1))
-    if stripped.startswith("{") and "\n" not in stripped.rstrip():
-        try:  # a single object holding a list of records, e.g. {"messages": [...]}
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON ({exc.msg}, column {exc.colno})", path=path, line=exc.lineno) from None
-        lists = [v for v in data.values() if isinstance(v, list)] if isinstance(data, dict) else []
-        if len(lists) == 1:
-            return "record", iter(enumerate(lists[0], start=1))
-        return "line", iter([(1, data)])
+        return "record", iter(enumerate(_load(path, text), start=1))
     if not stripped.startswith("{"):
         raise InputError("not JSON: expected a list of records or JSON Lines", path=path)
+    try:
+        whole = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        whole = None          # JSON Lines (or broken JSON: its lines are checked one by one)
+    if isinstance(whole, dict):
+        lists = [v for v in whole.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            return "record", iter(enumerate(lists[0], start=1))
+        return "line", iter([(1, whole)])
 
     def lines() -> Iterator[tuple[int, Any]]:
         for n, line in enumerate(text.splitlines(), start=1):
@@ -57,11 +63,16 @@ def _records(path: Path, text: str) -> tuple[str, Iterator[tuple[int, Any]]]:
                 yield n, json.loads(line)
             except json.JSONDecodeError as exc:
                 yield n, BadRow(f"invalid JSON ({exc.msg}, column {exc.colno})")
+            except RecursionError:
+                yield n, BadRow("invalid JSON (nested too deeply)")
 
     return "line", lines()
 
 
 def read_json(path: Path, mapping: Mapping) -> tuple[str, Iterator[Row | None | tuple[int, BadRow]]]:
+    """Records of messages; with ``messages:`` in the mapping each record is a conversation
+    whose list under that key holds its messages (the conversation id, organisation and
+    channel may then come from the conversation's record)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -75,23 +86,40 @@ def read_json(path: Path, mapping: Mapping) -> tuple[str, Iterator[Row | None | 
               "organisation": cols.organisation, "channel": cols.channel}
     required = ("conversation", "time", "role", "text")
 
+    def one(n: int, rec: Any, outer: dict[str, Any] | None, where: str) -> Row | None | tuple[int, BadRow]:
+        if not isinstance(rec, dict):
+            return n, BadRow(f"{where}expected a JSON object, got {type(rec).__name__}")
+        values = {}
+        for k, name in wanted.items():
+            if name is None:
+                continue
+            v = _getter(rec, name)
+            if v is _MISSING and outer is not None:
+                v = _getter(outer, name)
+            values[k] = v
+        missing = [wanted[k] for k in required if values[k] is _MISSING]
+        if missing:
+            return n, BadRow(f"{where}missing key {missing[0]!r} (name the keys under columns: in the mapping)")
+        has = {k for k, v in values.items() if v is not _MISSING}
+        try:
+            return make_row(n, lambda k: values[k], has, mapping)
+        except BadRow as exc:
+            return n, BadRow(f"{where}{exc}")
+
     def rows() -> Iterator[Row | None | tuple[int, BadRow]]:
         for n, rec in records:
             if isinstance(rec, BadRow):
                 yield n, rec
-                continue
-            if not isinstance(rec, dict):
+            elif mapping.messages is None:
+                yield one(n, rec, None, "")
+            elif not isinstance(rec, dict):
                 yield n, BadRow(f"expected a JSON object, got {type(rec).__name__}")
-                continue
-            values = {k: _getter(rec, name) for k, name in wanted.items() if name is not None}
-            missing = [wanted[k] for k in required if values[k] is _MISSING]
-            if missing:
-                yield n, BadRow(f"missing key {missing[0]!r} (name the keys under columns: in the mapping)")
-                continue
-            has = {k for k, v in values.items() if v is not _MISSING}
-            try:
-                yield make_row(n, lambda k: values[k], has, mapping)
-            except BadRow as exc:
-                yield n, exc
+            else:
+                inner = _getter(rec, mapping.messages)
+                if not isinstance(inner, list):
+                    yield n, BadRow(f"no list of messages under {mapping.messages!r}")
+                    continue
+                for k, message in enumerate(inner):
+                    yield one(n, message, rec, f"message {k}: ")
 
     return unit, rows()

@@ -5,7 +5,9 @@ optional, a misspelt key is an error. Keys added here (beyond the contract): ``c
 (the export's channel values -> chatt/mejl), ``skip_roles`` (sender values whose rows are
 left out, such as a chat tool's "System" lines), ``encoding`` and ``delimiter`` (CSV/TSV;
 default: detected), ``time_format`` (a ``strptime`` format for times that are not ISO 8601)
-and ``boilerplate`` (mail: fixed texts, such as a disclaimer, removed wherever they appear).
+``boilerplate`` (mail: fixed texts, such as a disclaimer, removed wherever they appear) and
+``messages`` (JSON: the key of each record's list of messages, when a record is a whole
+conversation).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class Mapping(BaseModel):
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     worker_addresses: list[str] = Field(default_factory=list)
     boilerplate: list[str] = Field(default_factory=list)
+    messages: str | None = None
 
     @field_validator("timezone")
     @classmethod

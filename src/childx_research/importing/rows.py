@@ -65,6 +65,8 @@ def parse_time(value: object, tz: ZoneInfo, time_format: str | None = None) -> d
     """A time cell as an aware datetime. Accepts a datetime (XLSX), ISO 8601 with ``T`` or a
     space (``2025-03-14 19:02``), ``time_format`` when given, and an Excel serial day number
     (``45730,79`` with a decimal comma, or a point). Without an offset: ``tz``."""
+    if value is None:
+        raise BadRow("empty time")
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -93,7 +95,7 @@ def parse_time(value: object, tz: ZoneInfo, time_format: str | None = None) -> d
                     hint = f" or {time_format!r}" if time_format else " (set time_format in the mapping)"
                     raise BadRow(f"time is not a date and time like 2025-03-14 19:02{hint}") from None
     else:
-        raise BadRow(f"time is not a date ({type(value).__name__})")
+        raise BadRow(f"time is not a date ({_kind(value)})")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
     return dt
