@@ -338,3 +338,11 @@ def test_the_shipped_example_mappings_load(name):
     root = Path(__file__).resolve().parents[1]
     m = load_mapping(root / "annotation" / "import" / name)
     assert m.timezone == "Europe/Stockholm"
+
+
+def test_a_message_too_long_to_be_one_is_a_bad_row(tmp_path):
+    rows = [ROWS[0], ["1001", "2025-03-14 19:03", "Besökare", "x" * 2_000_001]]
+    src = write_csv(tmp_path / "export.csv", rows)
+    res = runner.invoke(app, ["import", "--input", str(src), "--output", str(tmp_path / "o.jsonl"),
+                              "--mapping", str(mapping_file(tmp_path))])
+    assert_one_line_error(res, "export.csv:3:", "message longer than 2 000 000 characters")

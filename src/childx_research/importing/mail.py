@@ -31,7 +31,7 @@ from pathlib import Path
 from ..errors import InputError
 from .clean import clean_body, html_to_text
 from .mapping import Mapping
-from .rows import BadRow, Row
+from .rows import BadRow, Row, check_length
 
 
 
@@ -200,7 +200,7 @@ def _parse_mail(number: int, source: str, raw: bytes, mapping: Mapping) -> Mail:
     except (KeyError, ValueError, TypeError):
         body = None
     text = _text_of(body) if body is not None else ""
-    text = clean_body(text, tuple(mapping.boilerplate))
+    text = clean_body(check_length(text), tuple(mapping.boilerplate))
     return Mail(number, source, ids[0] if ids else None, refs, subject, sender, recipients, time, text,
                 _count_attachments(msg, body))
 

@@ -23,6 +23,17 @@ _NUMBER = re.compile(r"^\d+([.,]\d+)?$")
 _FALLBACK_FORMATS = ("%Y-%m-%d %H.%M", "%Y-%m-%d %H.%M.%S", "%Y-%m-%d kl. %H.%M", "%Y-%m-%d kl %H:%M")
 
 
+#: A message longer than this is refused (as ``childx anonymize`` does): a chat message or mail
+#: this long is a mistake, such as a whole file pasted into one cell.
+MAX_MESSAGE_CHARS = 2_000_000
+
+
+def check_length(text: str) -> str:
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise BadRow("message longer than 2 000 000 characters")
+    return text
+
+
 class BadRow(Exception):
     """One row (or mail) that cannot be imported; the message never holds the row's text."""
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import InputError
 from .mapping import Mapping
-from .rows import BadRow, Row, cell_id, cell_text, parse_time
+from .rows import BadRow, Row, cell_id, cell_text, check_length, parse_time
 
 csv.field_size_limit(16 * 1024 * 1024)
 
@@ -88,7 +88,7 @@ def make_row(number: int, get: Callable[[str], Any], has: set[str], mapping: Map
     if role is None:
         raise BadRow("sender value not listed under roles: in the mapping (stodsokande/stodperson)"
                      if sender.strip() else "empty sender")
-    text = cell_text(get("text"), "text")
+    text = check_length(cell_text(get("text"), "text"))
     if "\r" in text:   # a line break inside a cell, as Windows writes it
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     org = None
