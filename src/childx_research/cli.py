@@ -372,7 +372,9 @@ def train(
 ) -> None:
     """Train the form-filling model (baseline or transformer, by the config) and write a model folder."""
     from .modeling.predict import train as run_train
+    from .records import check_not_input
 
+    check_not_input(out, [data, config])  # a model folder is replaced whole
     path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False))
     console.print(f"[green]✓[/] model: {path}")
 
