@@ -278,6 +278,16 @@ NEVER_DESTROY = [
                                  "{conversations}"], "conversations", ["--output must not be the input"]),
     ("dataset-foreign-folder", ["dataset", "--input", "{contacts}", "--out", "{foreign}"], "foreign_file",
      ["not an earlier output of `childx dataset`"]),
+    ("generate-foreign-folder", ["generate", "--n", "5", "--out", "{foreign}"], "foreign_file",
+     ["not an earlier output of `childx generate`"]),
+    ("trends-foreign-folder", ["trends", "--input", "{gold_forms}", "--out", "{foreign}"], "foreign_file",
+     ["not an earlier output of `childx trends`"]),
+    ("trends-out-holds-input", ["trends", "--input", "{gold_forms}", "--out", "{gen}"], "gold_forms",
+     ["must not be a folder that holds the input"]),
+    ("evaluate-foreign-folder", ["evaluate", "--gold", "{gold_forms}", "--pred", "{gold_forms}", "--out", "{foreign}"],
+     "foreign_file", ["not an earlier output of `childx evaluate`"]),
+    ("train-out-holds-data", ["train", "--config", "baseline", "--data", "{contacts}", "--out", "{gen}"], "contacts",
+     ["must not be a folder that holds the input"]),
     ("train-foreign-folder", ["train", "--config", "baseline", "--data", "{contacts}", "--out", "{foreign}"],
      "foreign_file", ["not a model folder"]),
 ]
@@ -299,6 +309,16 @@ def test_never_destroys_input(case, args, guarded, needles, files, tmp_path, req
     assert_one_line_error(res, *needles)
     assert guarded_path.read_bytes() == before
     assert _digest(guarded_path.parent) == folder_before
+
+
+def test_a_command_may_write_over_its_own_earlier_output(files, tmp_path):
+    for _ in range(2):
+        res = runner.invoke(app, ["generate", "--n", "5", "--out", str(tmp_path / "g")])
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(app, ["trends", "--input", str(files["gold_forms"]), "--out", str(tmp_path / "t"),
+                                  "--no-charts"])
+        assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "g" / OUTPUT_MARKER).read_text())["command"] == "generate"
 
 
 def test_earlier_output_is_replaced_whole_and_stale_files_go(files, tmp_path):

@@ -121,8 +121,11 @@ def generate(
 ) -> None:
     """Synthetic Swedish contacts with gold forms, gold personal-data spans and a trend truth file."""
     from .generate import generate_to_dir
+    from .records import check_output_dir, write_output_marker
 
+    check_output_dir(out, "generate", [config], legacy=("truth.json",))
     result = generate_to_dir(n=n, seed=seed, out_dir=out, config_path=config)
+    write_output_marker(out, "generate")
     for name, path in result.items():
         console.print(f"[green]✓[/] {name}: {path}")
 
@@ -220,9 +223,13 @@ def trends(
     from .forms import load_form
     from .trends import analyse, load_dated_records, write_outputs
 
+    from .records import check_output_dir, write_output_marker
+
+    check_output_dir(out, "trends", [input, form], legacy=("trends_summary.json",))
     f = load_form(form)
     result = analyse(load_dated_records(input, f), f, by=by, as_of=as_of)
     paths = write_outputs(result, out)
+    write_output_marker(out, "trends")
     if charts:
         from .report import trend_charts
 
@@ -406,8 +413,11 @@ def evaluate(
     """Metrics (per-field F1, exact match, acute-risk recall, calibration, coverage) and charts."""
     from .evaluation import evaluate_files
     from .forms import load_form
+    from .records import check_output_dir, write_output_marker
 
+    check_output_dir(out, "evaluate", [gold, pred, form], legacy=("metrics.json",))
     paths = evaluate_files(gold, pred, out, load_form(form))
+    write_output_marker(out, "evaluate")
     for name, path in paths.items():
         console.print(f"[green]✓[/] {name}: {path}")
 
