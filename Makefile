@@ -26,7 +26,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: setup labelstudio labelstudio-template browser demo test lab annotate generate benchmark clean
+.PHONY: setup labelstudio labelstudio-template browser r-surveillance demo test lab annotate generate benchmark clean
 
 setup: $(STAMP)
 
@@ -64,10 +64,21 @@ browser:
 	      || echo "could not install chromium: the browser test will be skipped"; \
 	  else echo "chromium is missing and we are not root: the browser test will be skipped"; fi; }
 
+# Debian's R and surveillance (1.20.3) for the test against R's farringtonFlexible; installed
+# when missing and we are root, otherwise that test skips and says why.
+r-surveillance:
+	@{ command -v Rscript >/dev/null 2>&1 && Rscript -e 'suppressMessages(library(surveillance))' >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing r-cran-surveillance (Debian) for the test against R"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      r-base-core r-cran-surveillance >/dev/null \
+	      || echo "could not install r-cran-surveillance: the test against R will be skipped"; \
+	  else echo "R surveillance is missing and we are not root: the test against R will be skipped"; fi; }
+
 demo: setup labelstudio
 	$(VENV)/bin/childx demo
 
-test: setup labelstudio browser
+test: setup labelstudio browser r-surveillance
 	$(PY) -m pytest
 
 # Label Studio on http://127.0.0.1:8080 with the form's project and tasks; Ctrl-C stops it.

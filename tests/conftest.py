@@ -25,3 +25,17 @@ def generated_small():
     from childx_research.generate import generate_contacts
 
     return generate_contacts(200, seed=11)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _seal_key_of_the_tests(tmp_path_factory):
+    """The anonymiser's seal key for the whole test run (a fresh key file, created 0600 on
+    first use), so no test reads or creates the user's own key."""
+    import os
+
+    path = tmp_path_factory.mktemp("seal") / "seal.key"
+    old = {k: os.environ.pop(k, None) for k in ("CHILDX_SEAL_KEY", "CHILDX_SEAL_KEY_FILE")}
+    os.environ["CHILDX_SEAL_KEY_FILE"] = str(path)
+    yield path
+    os.environ.pop("CHILDX_SEAL_KEY_FILE", None)
+    os.environ.update({k: v for k, v in old.items() if v is not None})

@@ -131,3 +131,25 @@ def test_emoji_only_and_english(tmp_path):
     assert runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(out)]).exit_code == 0
     row = json.loads(out.read_text(encoding="utf-8"))
     assert [m["text"] for m in row["messages"]] == ["😭😭😭", "I just want it to stop"]
+
+
+def test_jobs_give_the_same_bytes_as_one_job(tmp_path, generated_small):
+    """`--jobs 2` shares the conversations among processes; output and report are byte-identical."""
+    rows = [c.conversation().model_dump(mode="json", exclude_none=True) for c in generated_small.contacts]
+    src = _write(tmp_path / "in.jsonl", rows)
+    outs = {}
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"o{jobs}.jsonl"
+        res = runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(out), "--jobs", jobs])
+        assert res.exit_code == 0, res.output
+        outs[jobs] = (out.read_bytes(), (tmp_path / f"o{jobs}.report.json").read_bytes().replace(
+            f"o{jobs}.jsonl".encode(), b"o.jsonl"))
+    assert len(outs["1"][0].splitlines()) == len(rows) > 64  # more than one piece of work
+    assert outs["2"] == outs["1"] and outs["3"] == outs["1"]
+
+
+def test_jobs_must_be_positive(tmp_path):
+    src = _write(tmp_path / "in.jsonl", CONVS)
+    res = runner.invoke(app, ["anonymize", "--input", str(src), "--output", str(tmp_path / "o.jsonl"), "--jobs", "0"])
+    assert_one_line_error(res, "--jobs")
+    assert not (tmp_path / "o.jsonl").exists()

@@ -32,7 +32,8 @@ def workdir(tmp_path_factory, generated_small):
     gold = d / "gold.jsonl"
     write_jsonl(gold, (c.form_record() for c in generated_small.contacts[150:]))
     write_jsonl(d / "unseen_contacts.jsonl", generated_small.contacts[150:])
-    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(d / "model"), "--data", str(contacts)])
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out", str(d / "model"), "--data", str(contacts),
+                              "--allow-unsealed"])  # generated contacts: no one's data, but not sealed
     assert res.exit_code == 0, res.output
     return {"dir": d, "cfg": cfg, "contacts": contacts, "unseen": unseen, "gold": gold, "model": d / "model"}
 
@@ -82,7 +83,7 @@ def test_train_bad_data_leaves_the_old_model(workdir, tmp_path):
     bad.write_text('{"id": "x",\n', encoding="utf-8")
     before = (workdir["model"] / "calibration.json").read_text()
     res = runner.invoke(app, ["train", "--config", str(workdir["cfg"]), "--out", str(workdir["model"]),
-                              "--data", str(bad)])
+                              "--data", str(bad), "--allow-unsealed"])
     assert_one_line_error(res, str(bad), ":1: invalid JSON")
     assert (workdir["model"] / "calibration.json").read_text() == before
     assert_one_line_error(runner.invoke(app, ["train", "--config", str(workdir["cfg"]), "--out", str(tmp_path / "m"),
@@ -119,6 +120,6 @@ def test_train_never_overwrites_a_folder_that_is_not_a_model(workdir, tmp_path):
     other.mkdir()
     (other / "keep.txt").write_text("mine", encoding="utf-8")
     res = runner.invoke(app, ["train", "--config", str(workdir["cfg"]), "--out", str(other),
-                              "--data", str(workdir["contacts"])])
+                              "--data", str(workdir["contacts"]), "--allow-unsealed"])
     assert_one_line_error(res, "is not a model folder")
     assert (other / "keep.txt").read_text() == "mine"

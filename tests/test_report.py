@@ -107,9 +107,31 @@ def test_disclosure_rules():
     sh = dc.shares([5, 5, 3, 0], [9, 10, 50, 50])
     assert np.isnan(sh[0]) and sh[1] == 50 and np.isnan(sh[2]) and sh[3] == 0
     assert dc.table_share(np.nan) == ".." and dc.table_share(12.345) == "12,3"
-    with pytest.raises(AssertionError):
-        import pandas as pd
-        dc.check_table(pd.DataFrame({"Antal": ["<5", 3]}), "t")
+    import pandas as pd
+    with pytest.raises(dc.DisclosureBug):
+        dc.check_table(dc.with_counts(pd.DataFrame({"Antal": ["<5", 3]}), ["Antal"]), "t")
+    # a label column is not a count: an organisation coded "1" is fine
+    dc.check_table(dc.with_counts(pd.DataFrame({"Organisation": ["1", "2"], "Antal": ["<5", "7"]}), ["Antal"]),
+                   "t")
+
+
+def test_cell_key_perturbation_is_consistent_and_never_small():
+    rk = dc.record_keys([f"k{i}" for i in range(400)])
+    assert rk.min() >= 0 and rk.max() < 2 ** 32
+    idx = np.arange(400) % 40                      # 40 cells of 10 contacts
+    n, k = dc.grouped(idx, 40, rk)
+    pub = dc.publish(n, k)
+    assert (n == 10).all() and np.isfinite(pub).all() and (pub >= dc.MIN_COUNT).all()
+    assert (np.abs(pub - n) <= dc.MAX_PERTURBATION).all() and (pub != n).any()
+    # the same contacts give the same number, whatever table they are in
+    again = dc.publish([10], [dc.key_of(idx == 3, rk)])[0]
+    assert again == pub[3] == dc.publish([10], [dc.key_of_ids([f"k{i}" for i in range(3, 400, 40)])])[0]
+    # zeros stay zero, 1-4 are hidden, 5 and more never come out below 5
+    small = dc.publish([0, 1, 4, 5, 6, 1000], [123, 456, 789, 2 ** 31, 7, 99])
+    assert small[0] == 0 and np.isnan(small[1:3]).all() and (small[3:] >= 5).all()
+    # the p-table is symmetric and sums to one
+    assert abs(sum(p for _, p in dc.PTABLE) - 1) < 1e-12
+    assert all(p == q for (_, p), (_, q) in zip(dc.PTABLE, reversed(dc.PTABLE)))
 
 
 def test_config_comes_from_yaml_and_is_checked(tmp_path, form):

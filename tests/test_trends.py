@@ -134,6 +134,46 @@ def test_hand_checkable_threshold():
     assert evaluate_week(y2, d, FarringtonParams()).alarm
 
 
+def test_alpha_is_one_sided_as_farrington_flexible():
+    """alpha 0.005 is the 99.5 % quantile (R farringtonFlexible's qnbinom(1 - alpha))."""
+    from childx_research.trends.farrington import nb_upper
+
+    assert FarringtonParams().alpha == 0.005
+    assert nb_upper(10.0, 1.0, 0.005) == stats.poisson.ppf(0.995, 10.0)
+    assert nb_upper(10.0, 2.0, 0.05) == stats.nbinom.ppf(0.95, 10.0, 0.5)
+
+
+def test_minimum_count_rule_leaves_the_week_without_a_bound():
+    """Fewer than 5 cases in 4 weeks: as in R, no bound and no score, never an alarm."""
+    y = flat(level=1)
+    y[140] = 3                                          # 1 + 1 + 1 + 3 = 6: enough
+    d_ok = design_for(grid_for(WEEKS).weeks, 140, FarringtonParams())
+    ok = evaluate_week(y, d_ok, FarringtonParams())
+    assert ok.enough_cases and np.isfinite(ok.upper) and np.isfinite(ok.score)
+    d = design_for(grid_for(WEEKS).weeks, 139, FarringtonParams())
+    low = evaluate_week(y, d, FarringtonParams())      # 1 + 1 + 1 + 1 = 4: too few
+    assert not low.enough_cases and not low.alarm
+    assert np.isnan(low.upper) and np.isnan(low.score) and low.expected == pytest.approx(1.0, rel=1e-6)
+    det = detect(panel_from_arrays([y]))
+    b = det.baseline[det.baseline.method == METHOD_FARRINGTON].set_index("week_start")
+    assert np.isnan(b.loc[det_grid.weeks[139].isoformat(), "upper_bound"])
+    assert np.isfinite(b.loc[det_grid.weeks[140].isoformat(), "upper_bound"])
+
+
+def test_weights_rescaled_over_all_reference_weeks():
+    """R keeps the weeks of a seasonal level without cases (weight 1) when it rescales the
+    down-weights to sum n; the port, which leaves them out of the fit, counts them too."""
+    from childx_research.trends.farrington import assign_weights
+
+    s = np.array([0.0, 0.5, 3.0, -1.0])
+    w = assign_weights(s, 2.58)
+    assert w.sum() == pytest.approx(4.0)
+    w6 = assign_weights(s, 2.58, n_other=6)
+    # the six left-out weeks have raw weight 1, so they would get w6[0] like the first week
+    assert w6.sum() + 6 * w6[0] == pytest.approx(10.0)
+    assert w6[0] / w6[2] == pytest.approx(9.0) and w6[0] < w[0]
+
+
 def test_flat_series_raises_nothing():
     det = detect(panel_from_arrays([flat(), flat(level=3), flat(level=0)]))
     assert det.alerts.empty

@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--outbreak-weeks", type=int, default=2)
     ap.add_argument("--rise-factor", type=float, default=2.0, help="the ramp's factor at its end")
     ap.add_argument("--rise-weeks", type=int, default=12, help="weeks the ramp takes to reach its factor")
-    ap.add_argument("--alpha", type=float, help="Farrington alpha (two-sided; default 0.01)")
+    ap.add_argument("--alpha", type=float, help="Farrington alpha, one-sided as R farringtonFlexible's (threshold: the 1 - alpha quantile; default 0.005)")
     ap.add_argument("--cusum-k", type=float, help="CUSUM reference value k (default 0.5)")
     ap.add_argument("--cusum-h", type=float, help="CUSUM decision interval h (default 4)")
     ap.add_argument("--trend-threshold", type=float, help="trend test threshold c (default: TrendTestParams().threshold)")

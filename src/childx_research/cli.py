@@ -181,6 +181,48 @@ def dataset(
     console.print(f"[green]✓[/] {out}: " + ", ".join(f"{k} {len(v)}" for k, v in dd.items()))
 
 
+# --- import -----------------------------------------------------------------------------
+@app.command("import")
+@friendly_errors
+def import_cmd(
+    input: Annotated[Path, typer.Option("--input", help="An export: a table of messages (CSV, TSV, XLSX), "
+                                        "a mailbox (mbox), an .eml file or a folder of them, JSON.")],
+    output: Annotated[Path, typer.Option("--output", help="Conversations JSONL to write.")],
+    format: Annotated[Optional[str], typer.Option(
+        "--format", help="csv | tsv | xlsx | mbox | eml | json (default: from the extension).")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(
+        "--mapping", help="Mapping YAML: columns, sender values, worker addresses (annotation/import/).")] = None,
+    no_anonymise: Annotated[bool, typer.Option(
+        "--no-anonymise", help="Write the raw text, not anonymised (only on this machine, never shared).")] = False,
+    skip_bad: Annotated[bool, typer.Option(
+        "--skip-bad", help="Leave out bad rows/mails and list them (number and reason) in <output>.skipped.csv.")]
+    = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the anonymiser's surrogates.")] = 0,
+) -> None:
+    """Import an organisation's chat export or mailbox as conversations, anonymised by default."""
+    from rich.markup import escape
+
+    from .importing import run_import
+
+    r = run_import(input, output, fmt=format, mapping=mapping, anonymise=not no_anonymise, skip_bad=skip_bad,
+                   seed=seed)
+    for note in r["notes"]:
+        print(f"childx: note: {note}", file=sys.stderr)
+    if no_anonymise:
+        print(f"childx: warning: {output} holds raw, NOT anonymised text: keep it on this machine, "
+              f"run childx anonymize before anyone reads it", file=sys.stderr)
+    unit = {"line": "rows", "row": "rows", "record": "records", "mail": "mails"}[r["unit"]]
+    console.print(f"[green]✓[/] {escape(r['output'])}: {r['conversations']} conversations, {r['messages']} "
+                  f"messages from {r['read']} {unit}", highlight=False)
+    if r["skipped_file"]:
+        console.print(f"  skipped: {r['skipped']} (list: {r['skipped_file']})", markup=False, highlight=False)
+    if r["attachments_not_imported"]:
+        console.print(f"  attachments not imported: {r['attachments_not_imported']}", markup=False, highlight=False)
+    if r["report"]:
+        console.print(f"  anonymised: {r['replacements']} replacements; report: {r['report']}", markup=False,
+                      highlight=False)
+
+
 # --- anonymize --------------------------------------------------------------------------
 @app.command()
 @friendly_errors
@@ -192,12 +234,14 @@ def anonymize(
     report: Annotated[Optional[Path], typer.Option(
         "--report", help="Report JSON (counts only; default: <output stem>.report.json).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the surrogates (same seed, same bytes).")] = 0,
+    jobs: Annotated[Optional[int], typer.Option(
+        "--jobs", help="Processes to use (default: all cores); the output is the same for any number.")] = None,
 ) -> None:
     """Replace personal data (names, places, schools, phone numbers, personnummer, e-mail,
     addresses, handles, URLs) in conversations; write a report of counts per type."""
     from .anonymize.cli import run_anonymize
 
-    result = run_anonymize(input, output, style=style, report_path=report, seed=seed)
+    result = run_anonymize(input, output, style=style, report_path=report, seed=seed, jobs=jobs)
     console.print(f"[green]✓[/] {result['output']}: {result['conversations']} conversations, "
                   f"{result['replacements']} replacements ({result['summary']})")
     console.print(f"[green]✓[/] report: {result['report']}")
@@ -221,13 +265,17 @@ def trends(
 ) -> None:
     """Weekly counts for every option of every field, and alerts on sudden and slow rises."""
     from .forms import load_form
+    from .report.inputs import check_as_of, check_dates
     from .trends import analyse, load_dated_records, write_outputs
 
     from .records import check_output_dir, write_output_marker
 
     check_output_dir(out, "trends", [input, form], legacy=("trends_summary.json",))
     f = load_form(form)
-    result = analyse(load_dated_records(input, f), f, by=by, as_of=as_of)
+    check_as_of(as_of)
+    records = load_dated_records(input, f)
+    check_dates(records, input)
+    result = analyse(records, f, by=by, as_of=as_of)
     paths = write_outputs(result, out)
     write_output_marker(out, "trends")
     if charts:
@@ -259,16 +307,24 @@ def report(
     from .forms import load_form
     from .records import read_conversations
     from .report import build_report
+    from .report.inputs import check_as_of, check_dates
+    from .report.output import check_out_dir
     from .trends import load_dated_records
 
     f = load_form(form)
+    inputs = [forms, conversations, config]
+    check_out_dir(out, inputs)            # before any work: refuse an output that would destroy data
+    check_as_of(as_of)
     records = load_dated_records(forms, f)
+    check_dates(records, forms)
     convs = read_conversations(conversations) if conversations is not None else None
-    if convs is not None:
+    if convs is not None:  # "new words" are published: only sealed, guarded anonymised text
+        from .anonymize import require_sealed
         from .records import check_unique_ids
 
         check_unique_ids(convs, conversations)
-    html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of)
+        require_sealed(convs, path=conversations)
+    html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of, inputs=inputs)
     console.print(f"[green]✓[/] report: {html}")
 
 
@@ -375,14 +431,20 @@ def train(
     config: Annotated[Path, typer.Option("--config", help="Training config YAML (training/configs/*.yaml).")],
     out: Annotated[Path, typer.Option("--out", help="Model folder to write.")],
     data: Annotated[Optional[Path], typer.Option(
-        "--data", help="A dataset folder (childx dataset) or contacts JSONL; default: the config's data.")] = None,
+        "--data", help="A dataset folder (childx annotate pull) or contacts JSONL; default: the config's data.")] = None,
+    allow_unsealed: Annotated[bool, typer.Option(
+        "--allow-unsealed", help="Also train on data that is not sealed anonymised output (raw contacts, "
+                                 "a dataset without seals): only for data known to hold no one's personal data.")]
+    = False,
 ) -> None:
-    """Train the form-filling model (baseline or transformer, by the config) and write a model folder."""
+    """Train the form-filling model (baseline or transformer, by the config) and write a model folder.
+    Only sealed anonymised data (or synthetic contacts generated in memory) unless --allow-unsealed."""
     from .modeling.predict import train as run_train
     from .records import check_not_input
 
     check_not_input(out, [data, config])  # a model folder is replaced whole
-    path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False))
+    path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False),
+                     allow_unsealed=allow_unsealed)
     console.print(f"[green]✓[/] model: {path}")
 
 

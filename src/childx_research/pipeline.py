@@ -15,7 +15,7 @@ from rich.table import Table
 
 def run_demo(out: Path, n: int = 3000, seed: int = 7, console: Console | None = None) -> dict[str, Path]:
     from .annotate.demo import simulated_round_trip
-    from .anonymize import anonymize_conversations, check_anonymised
+    from .anonymize import anonymize_conversations, check_anonymised, write_manifest
     from .datasets_io import save_dataset_dict
     from .explore import label_frequencies
     from .forms import load_form
@@ -72,6 +72,7 @@ def run_demo(out: Path, n: int = 3000, seed: int = 7, console: Console | None = 
     # what training uses comes out of Label Studio (the gold only when it is not installed)
     dd = pulled.dataset if pulled is not None else to_dataset_dict(((c, gold[c.id]) for c in anon), form, seed=seed)
     outputs["dataset"] = save_dataset_dict(dd, out / "dataset")
+    write_manifest(outputs["dataset"], anon)  # the seals, so that training checks every row
     done(t, ", ".join(f"{k}: {len(v)}" for k, v in dd.items())
          + (" (från Label Studio)" if pulled is not None else ""))
 

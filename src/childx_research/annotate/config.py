@@ -153,15 +153,20 @@ def task_data(conv: Conversation, form: Form) -> dict:
         "kanal": CHANNEL_LABELS_SV.get(conv.channel or "", ""),
         "started_at": conv.started_at or "",
     }
+    record = (conv.model_extra or {}).get("anonymisation")
+    if isinstance(record, dict):  # the anonymiser's record and seal (no text), for the way back
+        data["anonymisation"] = record
     return data
 
 
 def conversation_from_task(data: dict) -> Conversation:
     """The conversation back from a task's data (inverse of :func:`task_data`)."""
+    extra = {"anonymisation": data["anonymisation"]} if isinstance(data.get("anonymisation"), dict) else {}
     return Conversation(
         id=data["conversation_id"],
         organisation=data.get("organisation") or None,
         channel=data.get("channel") or None,
         started_at=data.get("started_at") or None,
         messages=[{"role": m[ROLE_KEY], "text": m[TEXT_KEY]} for m in data[DIALOG_KEY]],
+        **extra,
     )

@@ -9,6 +9,9 @@ Django stack. The server
 - sends nothing anywhere: Sentry (backend and frontend), usage analytics, the PyPI
   version check and remote feature flags are switched off, and git is kept from
   reporting this repository's commits as Label Studio's version;
+- is hardened whatever the caller's environment says: no debug pages, SSRF protection on,
+  only 127.0.0.1/localhost accepted as host, no webhook or other outgoing request to
+  anything but 127.0.0.1 (:data:`HARDENING_ENV`);
 - refuses sign-up without the organisation's invitation link;
 - creates its first admin user and API token without prompts, from the environment or a
   local git-ignored ``.env`` (``LABEL_STUDIO_USERNAME``, ``LABEL_STUDIO_PASSWORD``,
@@ -61,6 +64,36 @@ PRIVACY_ENV = {
     "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "false",
     # show each option's guideline as a hover hint on the choice
     "fflag_feat_front_prod_309_choice_hint_080523_short": "true",
+}
+
+
+
+
+def _all_but_loopback() -> str:
+    """Every IPv4 and IPv6 network except 127.0.0.0/8 and ::1, as Label Studio's
+    comma-separated ``USER_ADDITIONAL_BANNED_SUBNETS``: with SSRF protection on, a webhook,
+    URL import or storage endpoint can reach this machine's own services and nothing else."""
+    import ipaddress
+
+    v4 = ipaddress.ip_network("0.0.0.0/0").address_exclude(ipaddress.ip_network("127.0.0.0/8"))
+    v6 = ipaddress.ip_network("::/0").address_exclude(ipaddress.ip_network("::1/128"))
+    return ",".join(str(n) for n in sorted(v4) + sorted(v6))
+
+
+#: Settings that harden the server whatever the caller's environment says (applied last, with
+#: the privacy settings): no debug pages (they show settings and tracebacks with data in
+#: them), SSRF protection on, only this machine's host names accepted, and no outgoing
+#: request (webhooks included) to anything but 127.0.0.1. Label Studio's own default list
+#: of banned subnets is switched off only because the list here bans everything it bans
+#: except loopback.
+HARDENING_ENV = {
+    "DEBUG": "false",
+    "DEBUG_MODAL_EXCEPTIONS": "false",
+    "SSRF_PROTECTION_ENABLED": "true",
+    "USE_DEFAULT_BANNED_SUBNETS": "false",
+    "USER_ADDITIONAL_BANNED_SUBNETS": _all_but_loopback(),
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "ALLOW_ORGANIZATION_WEBHOOKS": "false",
 }
 
 
@@ -154,16 +187,18 @@ def require_label_studio() -> Path:
 
 def server_env(data_dir: Path, credentials: Credentials | None, extra: dict[str, str] | None = None
                ) -> dict[str, str]:
-    """The environment Label Studio runs with (the caller's, plus the privacy settings)."""
+    """The environment Label Studio runs with (the caller's, plus the privacy and hardening
+    settings, which win over both the caller's environment and ``extra``)."""
     env = dict(os.environ)
-    for k in PRIVACY_ENV:
+    env.update(extra or {})
+    for k in {**PRIVACY_ENV, **HARDENING_ENV}:
         # Label Studio reads LABEL_STUDIO_<KEY>, then HEARTEX_<KEY>, then <KEY>: drop every
         # variant of the privacy settings so nothing inherited can switch one back on
         base = k.removeprefix("LABEL_STUDIO_")
         for variant in (f"LABEL_STUDIO_{base}", f"HEARTEX_{base}", base):
             env.pop(variant, None)
-    env.update(extra or {})
     env.update(PRIVACY_ENV)  # last: nothing passed in switches them back on
+    env.update(HARDENING_ENV)
     env.update({
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
         "DO_NOT_TRACK": "1",

@@ -2,7 +2,7 @@
 
 :func:`push` creates or updates the project for a form (config and instructions derived
 from the form), imports **anonymised conversations only** (every one must carry the
-anonymiser's record and pass its guard, or nothing is imported), attaches a model's
+anonymiser's record and seal and pass its guard, or nothing is imported), attaches a model's
 predictions as pre-annotations (``model_version`` and ``score``), and orders the work
 so that the most uncertain predictions come first (Label Studio's uncertainty sampling,
 plus import order and an ``osakerhet`` column for the Data Manager). A conversation id
@@ -52,24 +52,21 @@ def project_title(form: Form) -> str:
 
 
 def require_anonymised(conversations: Sequence[Conversation], *, path: str | Path | None = None) -> None:
-    """Refuse (raise) unless every conversation went through ``childx anonymize`` and the
-    anonymiser's guard finds no personal data left in it. Errors name the conversation,
-    the message index and the type, never the text."""
-    from ..anonymize import RECORD_KEY, PersonalDataFound, guard, load_lexicon
+    """Refuse (raise) unless every conversation went through ``childx anonymize`` on this
+    machine, unchanged (its seal matches), and the anonymiser's guard, run again, finds no
+    personal data left in it. Errors name the conversation, the message index and the
+    type, never the text."""
+    from ..anonymize import RECORD_KEY, load_lexicon, require_sealed
+    from ..anonymize.seal import check_identity
 
     lex = load_lexicon()
-    for conv in conversations:
+    for n, conv in enumerate(conversations, start=1):
         record = (conv.model_extra or {}).get(RECORD_KEY)
         if not isinstance(record, dict):
+            check_identity(conv, position=n, path=path, lexicon=lex)  # never echo an id that is personal data
             raise NotAnonymised(f"conversation {conv.id!r} is not anonymised (no {RECORD_KEY!r} record); "
                                 f"run `childx anonymize` first; refusing it", path=path)
-        try:
-            guard(conv, lexicon=lex)
-        except PersonalDataFound as exc:
-            if path is not None:  # name the file too, in the CLI's one-line format
-                exc.path = str(path)
-                exc.args = (exc.format(),)
-            raise
+    require_sealed(conversations, path=path, lexicon=lex)
 
 
 # --- the project ------------------------------------------------------------------------------
@@ -427,6 +424,10 @@ def pull(client, form: Form, out_dir: str | Path, *, title: str | None = None, s
         write_jsonl(built["forms"], forms)
         with _quiet_datasets():
             save_dataset_dict(dd, built["dataset"])
+        # the seals of the dataset's conversations (no text), so that `childx train` can check every row
+        from ..anonymize import write_manifest
+
+        write_manifest(built["dataset"], (conv for conv, _ in pairs))
         for key, df in (("agreement", agr), ("disagreements", dis), ("lead_times", lead),
                         ("anonymisation_failures", fail)):
             with atomic_open(built[key]) as fh:

@@ -10,6 +10,10 @@ Public API:
 - :func:`check_anonymised` / :func:`guard` — what the detector still finds in an anonymised
   conversation; ``guard`` raises :class:`PersonalDataFound` naming the type and the
   message index, never the string (used before anything is shown to an annotator).
+- :func:`require_sealed` — the check everything that accepts anonymised text runs: the
+  anonymiser's seal (a keyed digest, :mod:`.seal`) must match *and* the guard must pass;
+  an edited or forged conversation raises :class:`NotSealed` naming the conversation
+  and message index, never the text.
 
 Labels: PERSON, PLATS, ORGANISATION, TELEFON, EPOST, PERSONNUMMER, ADRESS, ANVANDARNAMN,
 URL, and IDNUMMER (a personnummer-shaped number whose check digit is wrong, or another
@@ -27,10 +31,12 @@ from .core import (RECORD_KEY, STYLES, Finding, PersonalDataFound, anonymize_con
                    check_anonymised, guard)
 from .detect import IDNUMMER, LABELS, Span, detect, detect_messages
 from .lexicon import load_lexicon
+from .seal import NotSealed, load_key, require_sealed, require_sealed_dataset, verify_seal, write_manifest
 from .surrogate import TAGS
 
 __all__ = [
     "anonymize_conversations", "detect", "detect_messages", "check_anonymised", "guard",
     "Span", "Finding", "PersonalDataFound", "LABELS", "IDNUMMER", "TAGS", "STYLES", "RECORD_KEY",
-    "load_lexicon",
+    "load_lexicon", "NotSealed", "load_key", "require_sealed", "require_sealed_dataset", "verify_seal",
+    "write_manifest",
 ]

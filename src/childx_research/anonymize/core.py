@@ -10,6 +10,7 @@ from typing import Any, Iterable, Literal
 
 from ..errors import InputError
 from ..records import Conversation, Message
+from . import seal
 from .detect import LABELS, Span, detect_messages
 from .lexicon import Lexicon, load_lexicon
 from .surrogate import TAGS, Surrogates
@@ -136,7 +137,7 @@ def guard(conv: Conversation, *, lexicon: Lexicon | None = None) -> None:
         raise PersonalDataFound(conv.id, findings)
 
 
-def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: Lexicon
+def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: Lexicon, key: bytes
                    ) -> tuple[Conversation, Counter[str], list[str]]:
     texts = [m.text for m in conv.messages]
     surrogates = Surrogates(lex, _rng_for(seed, conv.id, index))
@@ -185,6 +186,15 @@ def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: L
     data["messages"] = [Message(role=m.role, text=t) for m, t in zip(conv.messages, texts)]
     data[RECORD_KEY] = {"style": style,
                         "spans": [[i, s, e, lab] for i, rec in enumerate(recorded) for s, e, lab in rec]}
+    # an id or organisation that holds personal data is not passed through
+    if seal.personal_labels(conv.id, lexicon=lex):
+        data["id"] = seal.pseudonym_id(key, conv.id, lexicon=lex)
+        counts["_id"] += 1
+    if seal.personal_labels(conv.organisation, organisation=True, lexicon=lex):
+        data.pop("organisation", None)
+        counts["_organisation"] += 1
+    data["messages"] = [m.model_dump() for m in data["messages"]]
+    data[RECORD_KEY][seal.SEAL_KEY] = seal.make_seal(key, data)
     present = {k for k, v in conv.model_dump(exclude_none=True).items() if v not in ([], {}, "")}
     dropped = sorted(present - set(KEPT_KEYS) - {"messages", RECORD_KEY})
     for m in conv.messages:
@@ -193,7 +203,8 @@ def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: L
 
 
 def anonymize_conversations(conversations: Iterable[Conversation], style: Style = "pseudonym", seed: int = 0,
-                            *, lexicon: Lexicon | None = None) -> tuple[list[Conversation], dict[str, Any]]:
+                            *, lexicon: Lexicon | None = None, key: bytes | None = None, start: int = 0
+                            ) -> tuple[list[Conversation], dict[str, Any]]:
     """Replace the personal data in each conversation.
 
     ``style="pseudonym"``: realistic surrogates, consistent inside a conversation;
@@ -204,23 +215,34 @@ def anonymize_conversations(conversations: Iterable[Conversation], style: Style 
     ``anonymisation``) and a report: counts per type, per conversation and in total, and
     the names of dropped keys. The report never holds an original string, and the mapping
     from original to surrogate is never kept beyond one conversation.
+
+    Each conversation is sealed (``anonymisation.seal``, :mod:`.seal`) with ``key``
+    (default: the local seal key); an id that holds personal data is replaced by a keyed
+    pseudonym, an organisation that does is removed (counted in the report).
+
+    ``start``: the index of the first conversation in the whole file (the surrogates of a
+    conversation depend on the seed, its id and its index), so that a file cut into parts
+    for several processes gives the same bytes as the whole file in one.
     """
     if style not in STYLES:
         raise InputError(f"unknown style {style!r} (pseudonym or tags)")
     lex = lexicon or load_lexicon()
+    key = key if key is not None else seal.load_key()
     out: list[Conversation] = []
     per_conv: list[dict[str, Any]] = []
     total: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
-    n_messages = n_chars = 0
-    for index, conv in enumerate(conversations):
-        new, counts, drop = _anonymise_one(conv, style, seed, index, lex)
+    n_messages = n_chars = ids_replaced = orgs_removed = 0
+    for index, conv in enumerate(conversations, start=start):
+        new, counts, drop = _anonymise_one(conv, style, seed, index, lex, key)
         out.append(new)
+        ids_replaced += counts.pop("_id", 0)
+        orgs_removed += counts.pop("_organisation", 0)
         total.update(counts)
         dropped.update(drop)
         n_messages += len(conv.messages)
         n_chars += sum(len(m.text) for m in conv.messages)
-        per_conv.append({"id": conv.id, "counts": {k: counts[k] for k in LABELS if counts[k]}})
+        per_conv.append({"id": new.id, "counts": {k: counts[k] for k in LABELS if counts[k]}})
     report: dict[str, Any] = {
         "style": style,
         "seed": seed,
@@ -231,6 +253,8 @@ def anonymize_conversations(conversations: Iterable[Conversation], style: Style 
         "total": {k: total[k] for k in LABELS},
         "replacements": sum(total.values()),
         "dropped_keys": dict(sorted(dropped.items())),
+        "ids_replaced": ids_replaced,
+        "organisations_removed": orgs_removed,
         "per_conversation": per_conv,
     }
     return out, report

@@ -29,18 +29,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "wordlists"
+from .words import WORDLISTS, word_list, word_set
+
+DATA_DIR = WORDLISTS
 
 # Gender codes used for first names: "f" flicka/kvinna, "m" pojke/man, "u" both/unknown.
 
 
 def _read_list(name: str) -> list[str]:
-    out = []
-    for line in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            out.append(line)
-    return out
+    return list(word_list(name.removesuffix(".txt")))
 
 
 def _hunspell_candidates() -> list[Path]:
@@ -320,16 +317,9 @@ def _faker_lists(lex: Lexicon) -> None:
 #: First names that are also common words in chat ("bo", "hans", "inga", "liv", "klara"):
 #: masked only when a capital inside a sentence or the context shows a name. Any other first
 #: name that the dictionary also knows as a word ("tindra", "kasper") is treated as a name.
-AMBIGUOUS_NAMES = frozenset("""
-bo bror hans inga dag dan del liv mark max per my mina tom ville vilja klara rita rosa sanna sten stig saga
-lina lisa love else frank fred august juni maj may lucia valborg ben björn axel iris jack kaj knut lena lova
-lo marina milan said sam tim tina urban vide viking viola karl bill will ester tuva linda malva oliver jasmin
-linnea nisse olle junior ros sol ask ek gran hassel lind alm berg holm strand by dal inge mila tor jan kim
-""".split())
+AMBIGUOUS_NAMES = word_set("ambiguous_names")
 
-FOREIGN_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "no_NO", "da_DK",
-                   "fi_FI", "pl_PL", "tr_TR", "ar_AA", "fa_IR", "ru_RU", "pt_PT", "el_GR", "hr_HR",
-                   "cs_CZ", "hu_HU", "uk_UA", "et_EE", "lv_LV", "lt_LT", "sk_SK", "sl_SI")
+FOREIGN_LOCALES = word_list("foreign_locales")
 
 
 @lru_cache(maxsize=1)

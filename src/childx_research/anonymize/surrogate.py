@@ -17,6 +17,7 @@ import string
 
 from .detect import IDNUMMER, _luhn_ok
 from .lexicon import Lexicon
+from .words import platforms, word_list, word_set
 
 TAGS = {
     "PERSON": "[NAMN]", "PLATS": "[PLATS]", "ORGANISATION": "[ORGANISATION]", "TELEFON": "[TELEFON]",
@@ -34,18 +35,10 @@ _FICTIONAL = {
 }
 _FICTIONAL_TAIL = {"07": "6", "08": "4", "031": "6", "040": "4", "0980": "2"}
 
-_HANDLE_WORDS = ("solros", "blabar", "stjarna", "vargen", "molnet", "katten", "hjartat", "tiger",
-                 "panda", "skugga", "natten", "regnet", "lejon", "fjaril", "snoflinga", "raket",
-                 "kaktus", "pingvin", "uggla", "drake", "mango", "kiwi", "saga", "norrsken")
-_SCHOOL_STEMS = ("Björk", "Ek", "Lind", "Sjö", "Berg", "Ängs", "Tall", "Gran", "Sol", "Hag", "Dal",
-                 "Strand", "Norr", "Söder", "Väster", "Öster", "Lönn", "Asp", "Hassel", "Vide", "Rönn",
-                 "Kastanj", "Bäck", "Äng", "Kvarn", "Park", "Skogs", "Ängsbacka", "Solberga",
-                 "Lundby", "Tallbacka", "Ekdals", "Björkhagens", "Sjövalls")
-_ORG_WORDS = {"ifk", "ik", "bk", "fc", "fk", "gif", "if", "sk", "hk", "hc", "ibk", "ff", "ica", "coop",
-              "willys", "hemköp", "lidl", "kvantum", "maxi", "nära", "supermarket", "stormarknad", "extra",
-              "max", "ab", "hb", "i", "på", "gymnasium", "gymnasiet", "skola", "skolan", "school",
-              "academy", "akademi", "akademin", "basket", "ridklubb", "innebandy", "fotboll", "hockey"}
-_PLACE_TAILS = {"centrum", "c", "city", "station", "stationen", "torg", "strand", "sjöstad"}
+_HANDLE_WORDS = word_list("surrogate_handle_words")
+_SCHOOL_STEMS = word_list("surrogate_school_stems")
+_ORG_WORDS = word_set("surrogate_org_words")
+_PLACE_TAILS = word_set("surrogate_place_tails")
 
 
 def case_like(model: str, word: str) -> str:
@@ -280,10 +273,8 @@ class Surrogates:
         m = re.match(r"^(https?://)?(www\.)?([^/]+)(/.*)?$", text, re.I)
         scheme, www, domain, path = (m.group(1) or "", m.group(2) or "", m.group(3), m.group(4) or "") if m \
             else ("", "", text, "")
-        from .detect import PLATFORM_DOMAINS
-
         dl = domain.lower()
-        if any(dl == d or dl.endswith("." + d) for d in PLATFORM_DOMAINS):
+        if any(dl == d or dl.endswith("." + d) for d in platforms().domains):
             fake = f"{scheme}{www}{domain}/{self._fake_handle('x')}"
         else:
             fake = f"{scheme}{www}exempel.se" + (f"/{self._fake_handle('x')}" if path.strip("/") else "")

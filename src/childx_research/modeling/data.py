@@ -1,6 +1,7 @@
 """Training data for both families: a `datasets.DatasetDict` whose features match the form.
 
-Sources (``data.path`` in the config, or ``childx train --data``):
+Sources (``data.path`` in the config, or ``childx train --data``); without
+``--allow-unsealed`` only the first (with the anonymiser's seals) and the last:
 - a folder written by ``childx dataset`` (``arrow/`` inside) or by ``save_to_disk``;
 - a folder written by ``childx generate`` (``contacts.jsonl`` inside), or a contacts JSONL
   file: split 80/10/10 by conversation, as ``childx dataset`` does;
@@ -26,8 +27,25 @@ class Example:
     values: dict[str, Any] | None = None
 
 
-def load_dataset(cfg: dict[str, Any], form: Form, data: str | Path | None = None):
-    """The DatasetDict a config (or ``data``, which wins) points at; checked against ``form``."""
+UNSEALED_HINT = ("training takes sealed anonymised data only: a dataset folder from `childx annotate pull` "
+                 "(its conversations came out of `childx anonymize`); pass --allow-unsealed to train on "
+                 "other data on purpose")
+
+
+def _unsealed(source: Any, what: str) -> InputError:
+    return InputError(f"{what}; {UNSEALED_HINT}", path=source)
+
+
+def load_dataset(cfg: dict[str, Any], form: Form, data: str | Path | None = None, *, allow_unsealed: bool = False):
+    """The DatasetDict a config (or ``data``, which wins) points at; checked against ``form``.
+
+    Unless ``allow_unsealed``, only sealed anonymised data is accepted: a dataset folder
+    with the anonymiser's seals beside it (``anonymisation.jsonl``, written by
+    ``childx annotate pull`` and the demo), every row of which must match its seal and
+    pass the anonymiser's guard again; or synthetic contacts that the generator makes in
+    memory (``data.path: null``), which hold no one's data. A contacts file, a generated
+    folder on disk or a dataset without seals is refused.
+    """
     from ..records import contacts_to_dataset_dict, read_contacts
 
     dcfg = cfg.get("data") or {}
@@ -48,13 +66,25 @@ def load_dataset(cfg: dict[str, Any], form: Form, data: str | Path | None = None
 
                 dd = load_from_disk(str(path))
                 origin = f"dataset: {source}"
+                if not allow_unsealed:
+                    from ..anonymize.seal import MANIFEST, require_sealed_dataset
+
+                    manifest = next((p / MANIFEST for p in (path, path.parent) if (p / MANIFEST).exists()), None)
+                    if manifest is None:
+                        raise _unsealed(source, f"a dataset without the anonymiser's seals ({MANIFEST})")
+                    n = require_sealed_dataset(dd, manifest, source=source)
+                    origin += f" (sealed: {n} conversations checked)"
             elif (path / "contacts.jsonl").exists():
+                if not allow_unsealed:
+                    raise _unsealed(source, "a folder of contacts, not of sealed anonymised conversations")
                 dd = contacts_to_dataset_dict(read_contacts(path / "contacts.jsonl", form), form, seed=split_seed)
                 origin = f"contacts: {path / 'contacts.jsonl'}"
             else:
                 raise InputError("not a dataset folder (no arrow/, dataset_dict.json or contacts.jsonl)",
                                  path=source)
         elif path.exists():
+            if not allow_unsealed:
+                raise _unsealed(source, "a contacts file, not sealed anonymised conversations")
             dd = contacts_to_dataset_dict(read_contacts(path, form), form, seed=split_seed)
             origin = f"contacts: {source}"
         else:

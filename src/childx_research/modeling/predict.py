@@ -96,8 +96,12 @@ def seed_everything(seed: int) -> None:
 # --- train ------------------------------------------------------------------------------
 
 def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *, data: str | Path | None = None,
-          overrides: dict[str, Any] | None = None, log: Callable[[str], None] = print) -> Path:
-    """Train one model from a config; returns the model folder (``out``, default ``runs/models/<name>``)."""
+          overrides: dict[str, Any] | None = None, log: Callable[[str], None] = print,
+          allow_unsealed: bool = False) -> Path:
+    """Train one model from a config; returns the model folder (``out``, default ``runs/models/<name>``).
+
+    Only sealed anonymised data (or synthetic contacts generated in memory) unless
+    ``allow_unsealed`` (:func:`.data.load_dataset`)."""
     t_start = time.perf_counter()
     cfg = load_config(config, overrides)
     if data is not None:  # the resolved config names the data it was trained on
@@ -110,7 +114,7 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    dd, origin = load_dataset(cfg, form)
+    dd, origin = load_dataset(cfg, form, allow_unsealed=allow_unsealed)
     train_ex, val_ex = examples(dd["train"], form), examples(dd["validation"], form)
     test_ex = examples(dd["test"], form) if "test" in dd else []
     timings["data_s"] = round(time.perf_counter() - t, 2)

@@ -71,6 +71,8 @@ class Report:
     figures: list[FigureInfo] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _period: tuple | None = None
+    _rk: np.ndarray | None = None
+    _weekly: dict = field(default_factory=dict)
 
     # --- shared data -------------------------------------------------------------------
 
@@ -99,6 +101,31 @@ class Report:
             self._period = _aggregate(self)
         return self._period
 
+    @property
+    def rk(self) -> np.ndarray:
+        """The record keys of the contacts (``disclosure.record_keys``), for cell keys."""
+        if self._rk is None:
+            self._rk = dc.record_keys(self.table.ids)
+        return self._rk
+
+    def published_n(self) -> float:
+        """The number of contacts, as published (perturbed)."""
+        t = self.table
+        return float(dc.publish([t.n], [dc.key_of(np.ones(t.n, dtype=bool), self.rk)])[0])
+
+    def weekly(self, s: int) -> np.ndarray:
+        """Published weekly counts of series ``s`` over the whole grid (NaN: hidden)."""
+        if s not in self._weekly:
+            t = self.table
+            n, k = dc.grouped(t.week, self.grid.n, self.rk, t.indicators[:, s])
+            self._weekly[s] = dc.publish(n, k)
+        return self._weekly[s]
+
+    def published_observed(self, field_key: str, option: str, week_start: str) -> float:
+        """The published count of one series in one week (an alert row's observed count)."""
+        s = self.table.series.index((field_key, option))
+        return float(self.weekly(s)[self.grid.position(date.fromisoformat(week_start))])
+
     def label(self, field_key: str, option: str | None = None) -> str:
         f = self.form.field(field_key)
         return f.label if option is None else f.label_of(option)
@@ -126,7 +153,9 @@ class Report:
 
 
 def write_table(df: pd.DataFrame, path: Path) -> None:
-    """CSV for Swedish Excel: UTF-8 with BOM, semicolon separated, decimal comma (pre-formatted)."""
+    """CSV for Swedish Excel: UTF-8 with BOM, semicolon separated, decimal comma (pre-formatted).
+
+    The count columns (``disclosure.with_counts``) are checked first: a 1–4 there is a bug."""
     dc.check_table(df, path.name)
     with atomic_open(path, "wb") as fh:
         fh.write(df.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig"))
@@ -144,6 +173,7 @@ def _next_month(d: date) -> date:
 
 
 def _aggregate(rep: Report):
+    """Published (perturbed, NaN: hidden) counts per period; see ``Report.periods``."""
     table, grid = rep.table, rep.grid
     first, last = rep.data_period()
     unit = rep.cfg.period
@@ -163,19 +193,19 @@ def _aggregate(rep: Report):
         first_m = np.datetime64(full_first, "M")
         idx = (months - first_m).astype(int)
         ok = (idx >= 0) & (idx < n_months)
-        totals = np.bincount(idx[ok], minlength=n_months)
-        counts = np.zeros((n_s, n_months), dtype=np.int64)
+        n, k = dc.grouped(idx, n_months, rep.rk, ok)
+        totals = dc.publish(n, k)
+        counts = np.zeros((n_s, n_months))
         for s in range(n_s):
-            counts[s] = np.bincount(idx[ok & table.indicators[:, s]], minlength=n_months)
+            counts[s] = dc.publish(*dc.grouped(idx, n_months, rep.rk, ok & table.indicators[:, s]))
         return "month", starts, counts, totals
     # weeks: complete weeks of the grid
     n_w = grid.last_complete + 1
     starts = list(grid.weeks[:n_w])
-    ok = table.week < n_w
-    totals = np.bincount(table.week[ok], minlength=n_w)
-    counts = np.zeros((n_s, n_w), dtype=np.int64)
+    totals = dc.publish(*dc.grouped(table.week, n_w, rep.rk))
+    counts = np.zeros((n_s, n_w))
     for s in range(n_s):
-        counts[s] = np.bincount(table.week[ok & table.indicators[:, s]], minlength=n_w)
+        counts[s] = dc.publish(*dc.grouped(table.week, n_w, rep.rk, table.indicators[:, s]))
     return "week", starts, counts, totals
 
 
@@ -240,6 +270,7 @@ def fig_total_contacts(rep: Report) -> None:
     ax.set_ylabel("Antal kontakter")
     table = pd.DataFrame({axis_label: [d.isoformat() for d in starts],
                           "Antal kontakter": [dc.table_count(v) for v in totals]})
+    dc.with_counts(table, ["Antal kontakter"])
     rep.save(fig, "kontakter_over_tid", "Översikt", f"Antal kontakter {per}",
              f"Antal kontakter med ifyllt formulär {per}. Bara hela {'månader' if unit == 'month' else 'veckor'} "
              f"visas. {dc.EXPLANATION_SV}", table)
@@ -284,7 +315,7 @@ def fig_field_series(rep: Report, field_key: str, kind: str) -> None:
         ax.set_xlabel(axis_label)
     for ax in axes[::ncols]:
         ax.set_ylabel("Antal" if kind == "count" else "Andel")
-    table = pd.DataFrame(rows)
+    table = dc.with_counts(pd.DataFrame(rows), ["Antal kontakter", "Kontakter totalt"])
     if kind == "count":
         title = f"{f.label}: antal kontakter {per}"
         caption = (f"Antal kontakter {per} för varje alternativ i fältet \u201d{f.label}\u201d"
@@ -321,7 +352,7 @@ def fig_age_gender(rep: Report) -> None:
     age, gender = rep.cfg.roles.age, rep.cfg.roles.gender
     a_opts, a_mat = rep.table.field_matrix(age)
     g_opts, g_mat = rep.table.field_matrix(gender)
-    cross = a_mat.astype(int).T @ g_mat.astype(int)     # age x gender
+    cross = dc.publish(*dc.cross(a_mat, g_mat, rep.rk))     # age x gender, published
     fa, fg = rep.form.field(age), rep.form.field(gender)
     labels = np.array([[dc.label_count(v) for v in row] for row in cross], dtype=object)
     fig, ax = new_figure(3.2 + 0.75 * len(a_opts) + 3.0)
@@ -332,6 +363,7 @@ def fig_age_gender(rep: Report) -> None:
     table = pd.DataFrame([{fa.label: fa.label_of(a), fg.label: fg.label_of(g),
                            "Antal kontakter": dc.table_count(cross[i, j])}
                           for i, a in enumerate(a_opts) for j, g in enumerate(g_opts)])
+    dc.with_counts(table, ["Antal kontakter"])
     rep.save(fig, f"{age}_{gender}", "Vilka som söker stöd",
              f"Kontakter efter {fa.label.lower()} och {fg.label.lower()}",
              f"Antal kontakter under hela perioden efter {fa.label.lower()} och {fg.label.lower()}, "
@@ -340,8 +372,9 @@ def fig_age_gender(rep: Report) -> None:
 
 def _share_matrix(rep: Report, field_key: str, group_masks: list[np.ndarray]):
     opts, mat = rep.table.field_matrix(field_key)
-    num = np.array([[int(mat[g, i].sum()) for g in group_masks] for i in range(len(opts))])
-    den = np.array([int(g.sum()) for g in group_masks])
+    groups = np.column_stack(group_masks)
+    num = dc.publish(*dc.cross(mat, groups, rep.rk))                       # options x groups
+    den = dc.publish(groups.sum(axis=0), [dc.key_of(g, rep.rk) for g in group_masks])
     return opts, num, den, dc.shares(num, den[None, :])
 
 
@@ -362,7 +395,7 @@ def fig_share_by_group(rep: Report, field_key: str, group_field: str | None) -> 
         slug, section = f"{field_key}_per_{group_field}", "Vilka som söker stöd"
         title = f"{f.label} efter {gf.label.lower()}"
     opts, num, den, share = _share_matrix(rep, field_key, masks)
-    labels = np.array([[dc.table_share(p, 0) if np.isfinite(p) else (dc.SMALL if dc.is_small(n) else dc.NO_SHARE)
+    labels = np.array([[dc.table_share(p, 0) if np.isfinite(p) else (dc.SMALL if dc.is_hidden(n) else dc.NO_SHARE)
                         for p, n in zip(prow, nrow)] for prow, nrow in zip(share, num)], dtype=object)
     fig, ax = new_figure(3.0 + 0.62 * len(opts) + 3.0)
     _heatmap(ax, share, labels, [f.label_of(o) for o in opts], list(col_labels), "Andel av kontakterna (%)")
@@ -373,6 +406,7 @@ def fig_share_by_group(rep: Report, field_key: str, group_field: str | None) -> 
                            "Kontakter i gruppen": dc.table_count(den[j]),
                            "Andel (%)": dc.table_share(share[i, j])}
                           for j in range(len(col_labels)) for i, o in enumerate(opts)])
+    dc.with_counts(table, ["Antal kontakter", "Kontakter i gruppen"])
     multi = " Flera alternativ kan gälla samma kontakt, så andelarna summerar inte till 100." if f.kind == "multi" else ""
     rep.save(fig, slug, section, title,
              f"Andel av kontakterna i varje grupp ({group_title.lower()}) där alternativet angavs, "
@@ -393,8 +427,7 @@ def fig_organisation_contacts(rep: Report) -> None:
             idx = (months - np.datetime64(starts[0], "M")).astype(int)
         else:
             idx = table.week[sel]
-        idx = idx[(idx >= 0) & (idx < len(starts))]
-        tot = np.bincount(idx, minlength=len(starts))
+        tot = dc.publish(*dc.grouped(idx, len(starts), rep.rk[sel]))
         ax.plot(starts, dc.plot_counts(tot), marker="o", ms=2.2, label=name)
         rows += [{"Organisation": name, axis_label: d.isoformat(), "Antal kontakter": dc.table_count(v)}
                  for d, v in zip(starts, tot)]
@@ -406,15 +439,15 @@ def fig_organisation_contacts(rep: Report) -> None:
     ax.set_ylabel("Antal kontakter")
     handles = ax.get_legend_handles_labels()[0]
     rep.save(fig, "kontakter_per_organisation", "Per organisation", f"Antal kontakter {per} per organisation",
-             f"Antal kontakter {per} för varje organisation. {dc.EXPLANATION_SV}", pd.DataFrame(rows),
+             f"Antal kontakter {per} för varje organisation. {dc.EXPLANATION_SV}",
+             dc.with_counts(pd.DataFrame(rows), ["Antal kontakter"]),
              legend=handles, legend_cols=min(5, len(names)))
 
 
 def fig_cooccurrence(rep: Report, field_key: str) -> None:
     f = rep.form.field(field_key)
     opts, mat = rep.table.field_matrix(field_key)
-    m = mat.astype(int)
-    co = m.T @ m
+    co = dc.publish(*dc.cross(mat, mat, rep.rk))
     n = len(opts)
     lower = np.tril(np.ones((n, n), dtype=bool), k=-1)
     values = np.where(lower, dc.plot_counts(co), np.nan)
@@ -437,6 +470,7 @@ def fig_cooccurrence(rep: Report, field_key: str) -> None:
     table = pd.DataFrame([{f"{f.label} (rad)": names[i], f"{f.label} (kolumn)": names[j],
                            "Antal kontakter med båda": dc.table_count(co[i, j])}
                           for i in range(n) for j in range(i + 1)])
+    dc.with_counts(table, ["Antal kontakter med båda"])
     rep.save(fig, f"samforekomst_{field_key}", "Samförekomst", f"Samförekomst: {f.label.lower()}",
              f"Antal kontakter där två alternativ av \u201d{f.label}\u201d angavs samtidigt; diagonalen visar "
              f"antalet kontakter med alternativet (grå). {dc.EXPLANATION_SV}", table)
@@ -452,21 +486,42 @@ def current_alerts(rep: Report) -> pd.DataFrame:
     return cur.sort_values(["week_start", "score"], ascending=[False, False]).reset_index(drop=True)
 
 
+def published_alert(rep: Report, field_key: str, option: str, week_start: str, expected: float,
+                    upper_bound: float, method: str) -> tuple[float, str, str, str, float]:
+    """What an alert row may show: (published count, expected, bound, score as text, score).
+
+    A hidden count (1–4) shows neither expected count, bound nor score: with them the count
+    comes back (``expected + score × (bound − expected)``, or "above the bound"). Otherwise the
+    score is the sudden-rise score ``(count − expected) / (bound − expected)`` computed on the
+    *published* count, so it gives back only what the table shows; the slow-rise methods' scores
+    (sums over several weeks, which differences of two weeks would give back) are not shown."""
+    n = rep.published_observed(field_key, option, week_start) if rep.result.panel.by is None else np.nan
+    if dc.is_hidden(n):
+        return n, dc.NO_SHARE, dc.NO_SHARE, dc.NO_SHARE, np.nan
+    score = np.nan
+    if method not in SLOW_METHODS and np.isfinite(expected) and np.isfinite(upper_bound):
+        score = (n - expected) / max(upper_bound - expected, 0.5)
+    return n, dc.table_number(expected), dc.table_number(upper_bound), dc.table_number(score, 2), score
+
+
 def alerts_table(rep: Report, alerts: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for r in alerts.itertuples():
+        n, e, u, sc, _ = published_alert(rep, r.field, r.option, r.week_start, r.expected, r.upper_bound,
+                                         r.method)
         rows.append({
             "Vecka (måndag)": r.week_start,
             **({"Organisation": r.organisation} if "organisation" in alerts else {}),
             "Fält": rep.label(r.field), "Alternativ": rep.label(r.field, r.option),
-            "Antal kontakter": dc.table_count(r.observed),
-            "Förväntat": dc.table_number(r.expected),
-            "Larmgräns": dc.table_number(r.upper_bound),
-            "Poäng": dc.table_number(r.score, 2),
+            "Antal kontakter": dc.table_count(n),
+            "Förväntat": e,
+            "Larmgräns": u,
+            "Poäng": sc,
             "Metod": METHOD_SV.get(r.method, r.method),
         })
-    return pd.DataFrame(rows, columns=["Vecka (måndag)", "Fält", "Alternativ", "Antal kontakter", "Förväntat",
-                                       "Larmgräns", "Poäng", "Metod"] if not rows else None)
+    out = pd.DataFrame(rows, columns=["Vecka (måndag)", "Fält", "Alternativ", "Antal kontakter", "Förväntat",
+                                      "Larmgräns", "Poäng", "Metod"] if not rows else None)
+    return dc.with_counts(out, ["Antal kontakter"])
 
 
 def current_episodes(rep: Report) -> pd.DataFrame:
@@ -487,7 +542,15 @@ def _weeks_between(first: str, last: str) -> int:
 def episodes_table(rep: Report, episodes: pd.DataFrame) -> pd.DataFrame:
     """The current-alerts table: one row per episode (not per alert week)."""
     rows = []
+    alerts = rep.result.alerts
     for r in episodes.itertuples():
+        n, e, u, _, _ = published_alert(rep, r.field, r.option, r.last_week, r.expected, r.upper_bound,
+                                        r.methods[-1] if r.methods else "")
+        ep = alerts[(alerts.field == r.field) & (alerts.option == r.option) & (alerts.week_start >= r.first_week)
+                    & (alerts.week_start <= r.last_week)]
+        scores = [published_alert(rep, a.field, a.option, a.week_start, a.expected, a.upper_bound, a.method)[4]
+                  for a in ep.itertuples()]
+        scores = [v for v in scores if np.isfinite(v)]
         rows.append({
             **({"Organisation": r.organisation} if "organisation" in episodes else {}),
             "Fält": rep.label(r.field), "Alternativ": rep.label(r.field, r.option),
@@ -496,12 +559,13 @@ def episodes_table(rep: Report, episodes: pd.DataFrame) -> pd.DataFrame:
             # weeks, not of contacts, but written so that it never reads as a small count)
             "Veckor med larm": f"{r.alert_weeks} av {_weeks_between(r.first_week, r.last_week)}",
             "Metod": " + ".join(METHOD_SV.get(m, m) for m in r.methods),
-            "Antal kontakter senaste larmveckan": dc.table_count(r.observed),
-            "Förväntat": dc.table_number(r.expected),
-            "Larmgräns": dc.table_number(r.upper_bound),
-            "Högsta poäng": dc.table_number(r.max_score, 2),
+            "Antal kontakter senaste larmveckan": dc.table_count(n),
+            "Förväntat": e,
+            "Larmgräns": u,
+            # of the weeks whose count is shown, sudden-rise scores on the published counts
+            "Högsta poäng": dc.table_number(max(scores), 2) if scores else dc.NO_SHARE,
         })
-    return pd.DataFrame(rows)
+    return dc.with_counts(pd.DataFrame(rows), ["Antal kontakter senaste larmveckan"])
 
 
 def fig_current_alerts(rep: Report) -> pd.DataFrame:
@@ -519,11 +583,14 @@ def fig_current_alerts(rep: Report) -> pd.DataFrame:
     rows = []
     for ax, (fk, ok) in zip(axes, keys):
         s = rep.table.series.index((fk, ok))
-        y = rep.result.panel.counts[0, s, first_t: g.last_complete + 1]
+        y = rep.weekly(s)[first_t: g.last_complete + 1]
         b = base[(base.field == fk) & (base.option == ok)].set_index("week_start")
         iso = [w.isoformat() for w in weeks]
-        exp = b.reindex(iso)["expected"].to_numpy(dtype=float)
-        upp = b.reindex(iso)["upper_bound"].to_numpy(dtype=float)
+        # a week with a hidden count shows no expected count and no bound (they would
+        # narrow it down: an alert means "above the bound")
+        hidden = dc.is_hidden(y)
+        exp = np.where(hidden, np.nan, b.reindex(iso)["expected"].to_numpy(dtype=float))
+        upp = np.where(hidden, np.nan, b.reindex(iso)["upper_bound"].to_numpy(dtype=float))
         _small_band(ax)
         ax.plot(weeks, exp, color=GREY, lw=1.0, label="Förväntat")
         ax.plot(weeks, upp, color=GREY, lw=0.9, ls="--", label="Larmgräns, plötslig ökning")
@@ -540,8 +607,9 @@ def fig_current_alerts(rep: Report) -> pd.DataFrame:
                      loc="left")
         for w, n, e, u in zip(iso, y, exp, upp):
             rows.append({"Fält": rep.label(fk), "Alternativ": rep.label(fk, ok), "Vecka (måndag)": w,
-                         "Antal kontakter": dc.table_count(n), "Förväntat": dc.table_number(e),
-                         "Larmgräns": dc.table_number(u)})
+                         "Antal kontakter": dc.table_count(n),
+                         "Förväntat": dc.NO_SHARE if dc.is_hidden(n) else dc.table_number(e),
+                         "Larmgräns": dc.NO_SHARE if dc.is_hidden(n) else dc.table_number(u)})
     for ax in axes[-ncols:]:
         ax.set_xlabel("Vecka")
     for ax in axes[::ncols]:
@@ -557,11 +625,13 @@ def fig_current_alerts(rep: Report) -> pd.DataFrame:
              f"(långsam ökning), inte att något säkert har förändrats. Larmgränsen gäller en enskild vecka "
              f"(plötslig ökning); ett larm för långsam ökning bedömer flera veckor tillsammans och kan därför "
              f"ligga under den. {dc.EXPLANATION_SV}",
-             pd.DataFrame(rows), source=rep.source_line(weeks[0], last_sunday), legend=handles)
+             dc.with_counts(pd.DataFrame(rows), ["Antal kontakter"]), source=rep.source_line(weeks[0], last_sunday),
+             legend=handles)
     return cur
 
 
 def fig_emerging_terms(rep: Report, terms: pd.DataFrame, max_terms: int = 15) -> None:
+    """``terms``: emerging terms with published counts (``build.publish_terms``)."""
     attrs = terms.attrs
     n_r, n_b = attrs.get("contacts_recent", 0), attrs.get("contacts_baseline", 0)
     if terms.empty or n_r < dc.MIN_DENOMINATOR or n_b < dc.MIN_DENOMINATOR:
@@ -581,22 +651,25 @@ def fig_emerging_terms(rep: Report, terms: pd.DataFrame, max_terms: int = 15) ->
     ax.legend(title=None, loc="lower right")
     for i, (p, n) in enumerate(zip(sb, top.contacts_baseline)):
         if not np.isfinite(p):
-            ax.text(0.2, i + 0.2, dc.SMALL if dc.is_small(n) else "0", va="center", fontsize=6.5, color="#444444")
+            ax.text(0.2, i + 0.2, dc.SMALL if dc.is_hidden(n) else "0", va="center", fontsize=6.5, color="#444444")
     table = pd.DataFrame({
         "Ord eller uttryck": top.term,
         "Kontakter senaste veckorna": [dc.table_count(v) for v in top.contacts_recent],
         "Kontakter jämförelseperioden": [dc.table_count(v) for v in top.contacts_baseline],
         "Andel senaste (%)": [dc.table_share(p) for p in sr],
         "Andel jämförelse (%)": [dc.table_share(p) for p in sb],
-        "G2": [dc.table_number(v, 1) for v in top.g2],
+        "G2": [dc.table_number(v, 1) if np.isfinite(v) else dc.NO_SHARE for v in top.g2],
     })
+    dc.with_counts(table, ["Kontakter senaste veckorna", "Kontakter jämförelseperioden"])
+    n_r, n_b = int(n_r), int(n_b)
     r0, r1 = date.fromisoformat(attrs["recent_start"]), date.fromisoformat(attrs["recent_end"])
     b0 = date.fromisoformat(attrs["baseline_start"])
     rep.save(fig, "nya_ord", "Nya ord och uttryck", "Ord och uttryck som ökar i de stödsökandes texter",
              f"Ord och tvåordsuttryck i stödsökandes egna meddelanden (avidentifierade) som förekommer i en "
              f"betydligt större andel av kontakterna {r0.isoformat()}–{r1.isoformat()} ({n_r} kontakter) än under "
              f"jämförelseperioden {b0.isoformat()}–{(r0 - timedelta(days=1)).isoformat()} ({n_b} kontakter). "
-             f"Urval med log-likelihood-test (G²); bara ord som finns i minst fem kontakter visas. "
+             f"Urval med log-likelihood-test (G²); bara ord som finns i minst fem kontakter visas. G² är "
+             f"beräknat på de justerade antalen och visas inte när antalet i jämförelseperioden är dolt. "
              f"{dc.EXPLANATION_SV}", table, source=rep.source_line(b0, r1))
 
 

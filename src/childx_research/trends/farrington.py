@@ -14,15 +14,22 @@ pThresholdTrend=1, thresholdMethod="nbPlugin", limit54=c(5,4)``), for one week `
 3. Past outbreaks are down-weighted: weights ``gamma * s**-2`` for standardised
    Anscombe residuals ``s > 2.58`` (``gamma`` so that weights sum to n), then refit;
    dispersion ``phi = max(1, Pearson X2 / df)``.
-4. Threshold: the ``1 - alpha/2`` quantile of a negative binomial with mean ``mu0``
-   and variance ``phi * mu0`` (Poisson when ``phi = 1``).
+4. Threshold: the ``1 - alpha`` quantile of a negative binomial with mean ``mu0``
+   and variance ``phi * mu0`` (Poisson when ``phi = 1``). ``alpha`` is **one-sided**, as
+   in ``farringtonFlexible`` (``qnbinom(1 - alpha, ...)``); only the old
+   ``algo.farrington`` used ``1 - alpha/2``. The default ``alpha = 0.005`` is R's
+   ``farringtonFlexible(alpha = 0.005)``: the 99.5 % quantile.
 5. Alarm when observed > threshold, unless fewer than 5 cases were seen in the last 4
-   weeks (current week included). The score is ``(y - mu0) / (U - mu0)``: above 1 means
-   an alarm; the denominator is floored at 0.5 so a zero baseline gives a finite score.
+   weeks (current week included); such a week, as in R, gets no bound (``upper = NaN``,
+   ``score = NaN``), only its expected value. Otherwise the score is
+   ``(y - mu0) / (U - mu0)``: above 1 means an alarm; the denominator is floored at 0.5
+   so a zero baseline gives a finite score.
 
 Zero and low counts: a reference period without a single case gives ``mu0 = 0`` and a
 threshold of 0 (so 5+ cases in 4 weeks is an alarm); seasonal levels without cases are
-left out of the fit instead of letting their coefficient run off to minus infinity.
+left out of the fit instead of letting their coefficient run off to minus infinity (R's
+fit puts them at a fitted value of about 0); the reweighting still rescales the weights
+over all reference weeks, those weeks included with weight 1, as R does.
 
 Population offset (R's ``populationOffset=TRUE``): when the weekly number of contacts is
 known, it enters the model as ``offset(log(contacts))``, so an option is compared with
@@ -58,7 +65,7 @@ class FarringtonParams:
     w: int = 3                       # half window around comparable weeks
     no_periods: int = 10             # levels of the seasonal factor
     past_weeks_not_included: int = 26
-    alpha: float = 0.01              # two-sided, as in R: threshold = 1 - alpha/2 quantile
+    alpha: float = 0.005             # one-sided, as R's farringtonFlexible: threshold = 1 - alpha quantile
     reweight: bool = True
     weights_threshold: float = 2.58
     trend: bool = True
@@ -208,12 +215,15 @@ def anscombe_residuals(y: np.ndarray, mu: np.ndarray, phi: float, hat: np.ndarra
     return raw / np.sqrt(phi * np.maximum(1 - hat, 1e-12))
 
 
-def assign_weights(s: np.ndarray, threshold: float) -> np.ndarray:
-    """R's ``algo.farrington.assign.weights``: s**-2 above the threshold, rescaled to sum n."""
+def assign_weights(s: np.ndarray, threshold: float, n_other: int = 0) -> np.ndarray:
+    """R's ``algo.farrington.assign.weights``: s**-2 above the threshold, rescaled to sum n.
+
+    ``n_other``: reference weeks left out of the fit (all-zero seasonal levels) that R
+    keeps with weight 1; the rescaling runs over them too, as in R."""
     high = s > threshold
     raw = np.ones_like(s)
     raw[high] = s[high] ** -2.0
-    return raw * (s.size / raw.sum())
+    return raw * ((s.size + n_other) / (raw.sum() + n_other))
 
 
 def _matrix(design: Design, y: np.ndarray, p: int, with_trend: bool, n: np.ndarray | None = None):
@@ -222,6 +232,7 @@ def _matrix(design: Design, y: np.ndarray, p: int, with_trend: bool, n: np.ndarr
     levels = design.levels
     keep = np.ones(levels.size, dtype=bool) if n is None else n > 0
     dropped = 0
+    zero_weeks = 0
     cols = [np.ones(levels.size)]
     if with_trend:
         cols.append(design.wtime)
@@ -234,6 +245,7 @@ def _matrix(design: Design, y: np.ndarray, p: int, with_trend: bool, n: np.ndarr
             # exactly; leave them out but keep R's residual degrees of freedom
             k = int((sel & keep).sum())
             dropped += max(k - 1, 0)
+            zero_weeks += k
             keep &= ~sel
             continue
         cols.append(sel.astype(float))
@@ -243,7 +255,7 @@ def _matrix(design: Design, y: np.ndarray, p: int, with_trend: bool, n: np.ndarr
     if with_trend:
         x0[1] = design.wtime_t
     offset = None if n is None else np.log(n[keep].astype(float))
-    return X, y[keep], x0, dropped, offset
+    return X, y[keep], x0, dropped, offset, zero_weeks
 
 
 def _fit_flexible(design: Design, y_ref: np.ndarray, params: FarringtonParams, with_trend: bool,
@@ -251,7 +263,7 @@ def _fit_flexible(design: Design, y_ref: np.ndarray, params: FarringtonParams, w
     """R's ``algo.farrington.fitGLM.flexible``: fit, reweight, refit."""
     p = params.no_periods if design.method == METHOD_FARRINGTON else 1
     for trend in ([with_trend, False] if with_trend else [False]):
-        X, y, x0, dropped, offset = _matrix(design, y_ref, p, trend, n_ref)
+        X, y, x0, dropped, offset, zero_weeks = _matrix(design, y_ref, p, trend, n_ref)
         out = _glm(X, y, None, dropped, offset)
         if out is not None:
             break
@@ -266,7 +278,7 @@ def _fit_flexible(design: Design, y_ref: np.ndarray, params: FarringtonParams, w
             # all weights equal 1: R refits, but the refit is this very fit
             return _Fit(beta=beta, mu=mu, phi=phi, weights=weights, has_trend=trend,
                         extra={"x0": x0, "y": y, "X": X, "offset": offset})
-        weights = assign_weights(s, params.weights_threshold)
+        weights = assign_weights(s, params.weights_threshold, zero_weeks)
         out2 = _glm(X, y, weights, dropped, offset, start=beta)
         if out2 is not None:
             beta, mu, disp, _ = out2
@@ -278,10 +290,11 @@ def _fit_flexible(design: Design, y_ref: np.ndarray, params: FarringtonParams, w
 
 
 def nb_upper(mu0: float, phi: float, alpha: float) -> float:
-    """The ``1 - alpha/2`` quantile of NB(mean mu0, variance phi*mu0) (Poisson if phi = 1)."""
+    """The ``1 - alpha`` quantile (one-sided ``alpha``, as R's ``farringtonFlexible``) of
+    NB(mean mu0, variance phi*mu0) (Poisson if phi = 1)."""
     if mu0 <= 0:
         return 0.0
-    q = 1 - alpha / 2
+    q = 1 - alpha
     if phi > 1 + 1e-9:
         return float(stats.nbinom.ppf(q, mu0 / (phi - 1), 1 / phi))
     return float(stats.poisson.ppf(q, mu0))
@@ -332,8 +345,12 @@ def evaluate_week(y: np.ndarray, design: Design, params: FarringtonParams,
         res.expected = float(np.exp(log_n_t + fit.extra["x0"] @ fit.beta))
         res.phi = fit.phi
         res.upper = nb_upper(res.expected, res.phi, params.alpha)
+    if not res.enough_cases:
+        # the minimum-count rule: as R, no bound (and no score) for this week
+        res.upper, res.score = math.nan, math.nan
+        return res
     res.score = (obs - res.expected) / max(res.upper - res.expected, 0.5)
-    res.alarm = bool(res.enough_cases and obs > res.upper and obs > 0)
+    res.alarm = bool(obs > res.upper and obs > 0)
     return res
 
 
