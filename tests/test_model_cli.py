@@ -62,7 +62,7 @@ def test_train_predict_evaluate(workdir, form):
     # a gold id without a prediction
     res = runner.invoke(app, ["evaluate", "--gold", str(workdir["contacts"]), "--pred", str(pred),
                               "--out", str(out / "3")])
-    assert_one_line_error(res, "no prediction for id")
+    assert_one_line_error(res, "no prediction for the gold record")
     assert not (out / "3").exists()
 
 

@@ -121,8 +121,11 @@ def generate(
 ) -> None:
     """Synthetic Swedish contacts with gold forms, gold personal-data spans and a trend truth file."""
     from .generate import generate_to_dir
+    from .records import check_output_dir, write_output_marker
 
+    check_output_dir(out, "generate", [config], legacy=("truth.json",))
     result = generate_to_dir(n=n, seed=seed, out_dir=out, config_path=config)
+    write_output_marker(out, "generate")
     for name, path in result.items():
         console.print(f"[green]✓[/] {name}: {path}")
 
@@ -272,12 +275,16 @@ def trends(
     from .report.inputs import check_as_of, check_dates
     from .trends import analyse, load_dated_records, write_outputs
 
+    from .records import check_output_dir, write_output_marker
+
+    check_output_dir(out, "trends", [input, form], legacy=("trends_summary.json",))
     f = load_form(form)
     check_as_of(as_of)
     records = load_dated_records(input, f)
     check_dates(records, input)
     result = analyse(records, f, by=by, as_of=as_of)
     paths = write_outputs(result, out)
+    write_output_marker(out, "trends")
     if charts:
         from .report import trend_charts
 
@@ -440,7 +447,9 @@ def train(
     """Train the form-filling model (baseline or transformer, by the config) and write a model folder.
     Only sealed anonymised data (or synthetic contacts generated in memory) unless --allow-unsealed."""
     from .modeling.predict import train as run_train
+    from .records import check_not_input
 
+    check_not_input(out, [data, config])  # a model folder is replaced whole
     path = run_train(config, out, data=data, log=lambda m: console.print(m, markup=False, highlight=False),
                      allow_unsealed=allow_unsealed)
     console.print(f"[green]✓[/] model: {path}")
@@ -473,8 +482,11 @@ def evaluate(
     """Metrics (per-field F1, exact match, acute-risk recall, calibration, coverage) and charts."""
     from .evaluation import evaluate_files
     from .forms import load_form
+    from .records import check_output_dir, write_output_marker
 
+    check_output_dir(out, "evaluate", [gold, pred, form], legacy=("metrics.json",))
     paths = evaluate_files(gold, pred, out, load_form(form))
+    write_output_marker(out, "evaluate")
     for name, path in paths.items():
         console.print(f"[green]✓[/] {name}: {path}")
 

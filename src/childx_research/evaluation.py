@@ -70,7 +70,9 @@ def pair_records(gold: Iterable[FormRecord], pred: Iterable[FormRecord], pred_pa
     for g in gold:
         p = by_id.get(g.id)
         if p is None:
-            raise InputError(f"no prediction for id {g.id!r}", path=pred_path)
+            line = getattr(g, "_line", None)
+            where = f" on line {line}" if line else ""
+            raise InputError(f"no prediction for the gold record{where} (no record with its id)", path=pred_path)
         pairs.append((g, p))
     if not pairs:
         raise InputError("no records to compare", path=pred_path)

@@ -53,7 +53,9 @@ def run_demo(out: Path, n: int = 3000, seed: int = 7, console: Console | None = 
     outputs["anonymised/conversations"] = out / "anonymised" / "conversations.jsonl"
     outputs["anonymised/report"] = out / "anonymised" / "report.json"
     write_jsonl(outputs["anonymised/conversations"], anon)
-    write_json(outputs["anonymised/report"], report)
+    from .anonymize.cli import counts_only
+
+    write_json(outputs["anonymised/report"], counts_only(report))  # counts only, as `childx anonymize`
     total = report["total"]
     done(t, "Ersatt: " + ", ".join(f"{k} {v}" for k, v in total.items() if v)
          + f"; kontakter där detektorn fortfarande hittar något: {leaks}")

@@ -140,6 +140,8 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_KNOWN_KEYS = frozenset({"id", "organisation", "channel", "started_at", "messages", "role", "text", "gold", "form",
+                         "pii", "confidence", "field_confidence", "label", "anonymisation", "meta"})
 
 
 def _lone_surrogate_key(data: Any, prefix: str = "") -> str | None:
@@ -158,7 +160,8 @@ def _lone_surrogate_key(data: Any, prefix: str = "") -> str | None:
             for k, v in node.items():
                 if isinstance(k, str) and _lone_surrogate_key(k) is not None:
                     return key or "(key)"
-                stack.append((f"{key}.{k}" if key else str(k), v))
+                name = k if k in _KNOWN_KEYS else "(a key)"  # a key of the input's own is not echoed
+                stack.append((f"{key}.{name}" if key else name, v))
         elif isinstance(node, list):
             stack.extend((f"{key}.{i}" if key else str(i), v) for i, v in enumerate(node))
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from ..yamlio import read_yaml  # duplicate keys refused
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import InputError
@@ -61,7 +61,7 @@ class Platforms(BaseModel):
 def platforms() -> Platforms:
     path = WORDLISTS / "platforms.yaml"
     try:
-        return Platforms.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return Platforms.model_validate(read_yaml(path, "word list"))
     except ValidationError as exc:
         err = exc.errors()[0]
         raise InputError(f"{err['msg']}", path=path, key=".".join(str(p) for p in err["loc"])) from None

@@ -15,7 +15,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 
-import yaml
+from ..yamlio import read_yaml  # duplicate keys refused
 
 PATTERNS_FILE = Path(__file__).with_name("mail_patterns.yaml")
 
@@ -33,7 +33,7 @@ class _Patterns:
 
 @lru_cache(maxsize=1)
 def patterns() -> _Patterns:
-    return _Patterns(yaml.safe_load(PATTERNS_FILE.read_text(encoding="utf-8")))
+    return _Patterns(read_yaml(PATTERNS_FILE, "mail patterns"))
 
 
 def _is_attribution(lines: list[str], i: int, p: _Patterns) -> int:

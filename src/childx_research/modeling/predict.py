@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import yaml
 
+from .. import yamlio
 from ..errors import InputError
 from ..forms import Form, load_form, resolve_form_path
 from ..records import Conversation, FormRecord, Message, replace_dir, temp_dir_for
@@ -218,7 +219,7 @@ class Predictor:
         try:
             self.meta = json.loads(meta_path.read_text(encoding="utf-8"))
             self.form: Form = load_form(model_dir / "form.yaml")
-            self.config = yaml.safe_load((model_dir / "config.yaml").read_text(encoding="utf-8")) or {}
+            self.config = yamlio.safe_load((model_dir / "config.yaml").read_text(encoding="utf-8")) or {}
             self.calibration = cal.Calibration.from_dict(
                 json.loads((model_dir / "calibration.json").read_text(encoding="utf-8")))
             self.family = self.meta["family"]

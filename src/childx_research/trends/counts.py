@@ -61,12 +61,11 @@ class ContactTable:
 def _parse_started(value: str | None, ident: str, n: int) -> datetime:
     if not value:
         raise InputError("missing started_at (trends need the date of every contact)",
-                         key=f"record {n} (id {ident!r}): started_at")
+                         key=f"record {n}: started_at")
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        raise InputError(f"not an ISO 8601 timestamp: {value!r}",
-                         key=f"record {n} (id {ident!r}): started_at") from None
+        raise InputError("not an ISO 8601 timestamp", key=f"record {n}: started_at") from None
 
 
 def contact_table(records: Sequence[Any], form: Form, *,
