@@ -124,7 +124,12 @@ def load_mapping(path: str | Path | None) -> Mapping:
         return Mapping.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
+        loc = list(err["loc"])
+        if len(loc) >= 2 and loc[0] in ("roles", "channels") and isinstance(data.get(loc[0]), dict):
+            # an export's sender value can be a person's name: name its place, not the value
+            keys = list(data[loc[0]])
+            loc[1] = f"[{keys.index(loc[1]) + 1}]" if loc[1] in keys else "[?]"
+        key = ".".join(str(p) for p in loc).replace(".[", "[")
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (see annotation/import/ for the keys)"

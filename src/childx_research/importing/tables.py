@@ -146,7 +146,8 @@ def read_csv(path: Path, mapping: Mapping, *, delimiter: str | None = None) -> I
 
 def read_xlsx(path: Path, mapping: Mapping, notes: list[str]) -> tuple[str, Iterator[Row | None | tuple[int, BadRow]]]:
     """Rows of one sheet of an XLSX workbook (``sheet`` in the mapping; default the first).
-    Returns the name shown in messages (``file[sheet]``) and the rows."""
+    Returns the name shown in messages (``file[sheet]``, the mapping's sheet name, or
+    ``file[sheet 1]``: the workbook's own names are never shown) and the rows."""
     from openpyxl import load_workbook
     if not path.exists():
         raise InputError("file not found", path=path)
@@ -161,15 +162,16 @@ def read_xlsx(path: Path, mapping: Mapping, notes: list[str]) -> tuple[str, Iter
     if mapping.sheet is not None:
         if mapping.sheet not in names:
             wb.close()
-            raise InputError(f"no sheet named {mapping.sheet!r} (the workbook has: {', '.join(names)})",
+            # the workbook's own sheet names are not shown (a sheet can be named after a person)
+            raise InputError(f"no sheet named {mapping.sheet!r} in the workbook ({len(names)} sheets)",
                              path=path, key="sheet")
         sheet = mapping.sheet
     else:
         sheet = names[0]
         if len(names) > 1:
-            notes.append(f"{path.name}: {len(names)} sheets, read the first ({sheet!r}); "
+            notes.append(f"{path.name}: {len(names)} sheets, read the first; "
                          f"choose another with sheet: in the mapping")
-    where = f"{path}[{sheet}]"
+    where = f"{path}[{mapping.sheet}]" if mapping.sheet is not None else f"{path}[sheet 1]"
 
     def rows() -> Iterator[Row | None | tuple[int, BadRow]]:
         ws = wb[sheet]
