@@ -183,7 +183,8 @@ def trends(
 @friendly_errors
 def report(
     forms: Annotated[Path, typer.Option("--forms", help="Form records JSONL with started_at (contacts work too).")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder for the report.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for the report: new, empty or an earlier "
+                                                    "report (replaced whole, only once the new one is done).")],
     conversations: Annotated[Optional[Path], typer.Option(
         "--conversations", help="Anonymised conversations JSONL, for emerging words and phrases.")] = None,
     form: FormOpt = None,
