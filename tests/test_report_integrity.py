@@ -159,6 +159,20 @@ def test_dates_out_of_range_are_one_line_with_the_bound(tmp_path, command, when)
     assert not out.exists()
 
 
+def test_a_conversation_dated_out_of_range_is_one_line(tmp_path):
+    recs = records_from_weekly([6] * 12)
+    form, forms, cfg = _files(tmp_path, recs)
+    convs = tmp_path / "in" / "samtal.jsonl"
+    rows = [{"id": r["id"], "started_at": r["started_at"], "messages": [{"role": "stodsokande", "text": "hej"}]}
+            for r in recs[:5]]
+    rows[3]["started_at"] = "0001-01-01T00:30+02:00"
+    convs.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "ut"
+    res = runner.invoke(app, _args(form, forms, cfg, out) + ["--conversations", str(convs)])
+    assert_one_line_error(res, f"{convs}:4: started_at:", EARLIEST.isoformat())
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("command", ["trends", "report"])
 def test_as_of_out_of_range_is_one_line(tmp_path, command):
     form, forms, cfg = _files(tmp_path, records_from_weekly([6] * 12))

@@ -204,6 +204,8 @@ def report(
     inputs = [forms, conversations, config]
     check_out_dir(out, inputs)            # before any work: refuse an output that would destroy data
     check_as_of(as_of)
+    if conversations is not None:     # a year-1 date overflows the calendar in the terms step
+        check_dates(read_conversations(conversations), conversations)
     records = load_dated_records(forms, f)
     check_dates(records, forms)
     convs = read_conversations(conversations) if conversations is not None else None
