@@ -144,3 +144,29 @@ def test_config_comes_from_yaml_and_is_checked(tmp_path, form):
     assert "roles.age" in str(err.value) and "finns_inte" in str(err.value)
     # a form without a config file: defaults, no age/gender figures
     assert load_report_config(tiny_form()).roles.age is None
+
+
+def test_published_terms_count_the_same_contacts_as_the_detector():
+    from childx_research.report.build import publish_terms
+    from childx_research.trends import emerging_terms
+    from childx_research.trends.terms import TermParams
+
+    form = tiny_form()
+    recs = synthetic_records(form, n_weeks=70, per_week=12, seed=5)
+    convs = [{"id": r["id"], "messages": [{"role": "stodsokande", "text": "hej" + (
+        " vi pratar på kvittra" if i % 3 == 0 and r["started_at"] >= "2023-03-20" else "") + (
+        " om kvittra" if i % 25 == 0 else "")}]} for i, r in enumerate(recs)]
+    dates = {r["id"]: r["started_at"] for r in recs}
+    params = TermParams(recent_weeks=8)
+    terms = emerging_terms(convs, params=params, dates=dates)
+    assert "kvittra" in set(terms.term)
+    pub = publish_terms(terms, convs, dates, params)
+    for col in ("contacts_recent", "contacts_baseline"):
+        true, shown = terms[col].to_numpy(), pub[col].to_numpy()
+        assert (np.isnan(shown) == dc.is_small(true)).all()
+        ok = ~np.isnan(shown)
+        assert (np.abs(shown[ok] - true[ok]) <= dc.MAX_PERTURBATION).all()
+    for attr in ("contacts_recent", "contacts_baseline"):
+        assert abs(pub.attrs[attr] - terms.attrs[attr]) <= dc.MAX_PERTURBATION
+    hidden = np.isnan(pub.contacts_baseline.to_numpy())
+    assert np.isnan(pub.g2.to_numpy()[hidden]).all() and np.isfinite(pub.g2.to_numpy()[~hidden]).all()

@@ -302,7 +302,8 @@ def trends(
 @friendly_errors
 def report(
     forms: Annotated[Path, typer.Option("--forms", help="Form records JSONL with started_at (contacts work too).")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder for the report.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder for the report: new, empty or an earlier "
+                                                    "report (replaced whole, only once the new one is done).")],
     conversations: Annotated[Optional[Path], typer.Option(
         "--conversations", help="Anonymised conversations JSONL, for emerging words and phrases.")] = None,
     form: FormOpt = None,
@@ -322,6 +323,8 @@ def report(
     inputs = [forms, conversations, config]
     check_out_dir(out, inputs)            # before any work: refuse an output that would destroy data
     check_as_of(as_of)
+    if conversations is not None:     # a year-1 date overflows the calendar in the terms step
+        check_dates(read_conversations(conversations), conversations)
     records = load_dated_records(forms, f)
     check_dates(records, forms)
     convs = read_conversations(conversations) if conversations is not None else None

@@ -4,7 +4,9 @@
     html_path = build_report(records, form, out_dir, conversations=convs)
 
 One style (``style.py``: Swedish, Okabe–Ito palette), disclosure control everywhere
-(``disclosure.py``: 1–4 shown as "<5", no share on fewer than 10 contacts), and which
+(``disclosure.py``: 1–4 shown as "<5", every other count perturbed with the cell key
+method, no share on fewer than 10 contacts), the folder written whole or not at all
+(``output.py``), and which
 fields are age, gender and exploitation from ``config/<form id>.yaml``.
 """
 

@@ -68,7 +68,10 @@ def build_report(records: Sequence[Any], form: Form, out_dir: str | Path, *,
 def _build(records: Sequence[Any], form: Form, out: Path, *, conversations: list[Any] | None,
            result: TrendResult, cfg: ReportConfig, term_params: TermParams | None) -> Path:
     rep = F.Report(form=form, cfg=cfg, result=result, out_dir=out, fig_dir=out / "figurer")
-    rep.notes.extend(result.notes)
+    dropped = result.table.dropped_after_as_of
+    prefix = f"{dropped} kontakter efter"
+    rep.notes.extend(n.replace(prefix, f"{dc.table_count(dropped)} kontakter efter", 1) if n.startswith(prefix)
+                     else n for n in result.notes)      # "3 contacts after as_of" is a small count too
 
     terms = None
     if conversations is not None:

@@ -5,7 +5,7 @@ Two layers, applied to every count a table, a figure label or a plotted point sh
 1. **Primary suppression.** A count of 1–4 is never shown: tables say "<5", figures
    leave it out (a grey band marks the "<5" zone). Zero is shown; it reveals no one.
 2. **Cell-key perturbation** (the *cell key method* of the Australian Bureau of Statistics,
-   also used by SCB, Destatis and Eurostat's 2021 census: Fraser & Wooton 2005; Thompson,
+   recommended by Eurostat for the 2021 census tables: Fraser & Wooton 2005; Thompson,
    Broadfoot & Elazar 2013). Every count of 5 or more is published as ``n + d``, where
    the small integer ``d`` (−4…+4, mostly 0 or ±1) is looked up in :data:`PTABLE` with the
    cell's *key*: the sum, modulo 2³², of the *record keys* of the contacts in the cell
@@ -15,9 +15,9 @@ Two layers, applied to every count a table, a figure label or a plotted point sh
      figure of a report and in later reports (no averaging over repeated cells);
    - totals and margins are perturbed as cells of their own, so "total − the rest" or
      "diagonal − the other organisation" gives the hidden count plus the sum of several
-     independent perturbations: an attacker never learns it exactly, unless every cell in
-     the sum drew the extreme ±4 (probability 0.005 each, so at most 1 in 40 000 for a
-     total and one other cell);
+     independent perturbations: an attacker who knows the method learns it exactly only
+     when the total drew the extreme ±4 (probability 0.005) and every other cell of the sum
+     is at the edge of its possible range too (again 0.005 each, except a true 5);
    - a published count is never below 5, so a perturbed value never reads as a small count.
 
    Shares are computed from the published (perturbed) counts, so they give back nothing

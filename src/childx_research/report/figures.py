@@ -634,7 +634,7 @@ def fig_emerging_terms(rep: Report, terms: pd.DataFrame, max_terms: int = 15) ->
     """``terms``: emerging terms with published counts (``build.publish_terms``)."""
     attrs = terms.attrs
     n_r, n_b = attrs.get("contacts_recent", 0), attrs.get("contacts_baseline", 0)
-    if terms.empty or n_r < dc.MIN_DENOMINATOR or n_b < dc.MIN_DENOMINATOR:
+    if terms.empty or not (n_r >= dc.MIN_DENOMINATOR and n_b >= dc.MIN_DENOMINATOR):
         return
     top = terms.head(max_terms)
     sr = dc.shares(top.contacts_recent, n_r)
