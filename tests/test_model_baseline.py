@@ -21,7 +21,7 @@ def baseline_dir(tmp_path_factory):
 
 def test_model_folder_has_everything(baseline_dir):
     for name in ("childx_model.json", "form.yaml", "config.yaml", "calibration.json", "run.json", "metrics.json",
-                 "model_card.md", "baseline.joblib"):
+                 "model_card.md", "baseline.skops"):
         assert (baseline_dir / name).exists(), name
     run = json.loads((baseline_dir / "run.json").read_text())
     assert run["seed"] == 1 and "scikit-learn" in run["versions"] and run["sizes"]["train"] > 100

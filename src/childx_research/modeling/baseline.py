@@ -28,11 +28,17 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..forms import Form
 from ..records import Conversation
 from .data import Example, split_texts
 
-FILE = "baseline.joblib"
+FILE = "baseline.skops"
+#: What an earlier version wrote: a pickle, which runs code when loaded; never loaded now.
+LEGACY_FILE = "baseline.joblib"
+#: Types beyond scikit-learn's and numpy's own that a baseline file may hold (skops refuses
+#: any other type unless it is listed here; nothing in it is executed on load).
+TRUSTED_TYPES = ("childx_research.modeling.baseline._ConstHead",)
 CONST_LOGIT = 12.0
 TEXT_COLUMNS = ("stodsokande", "stodperson")
 
@@ -250,17 +256,29 @@ class BaselineModel:
             out[key] = np.log(np.clip(p, 1e-6, 1.0))
 
     # --- persistence -----------------------------------------------------------------
+    # skops (made for scikit-learn models) instead of a pickle: loading it never runs code
+    # from the file, and every type in it must be one that scikit-learn, numpy or
+    # TRUSTED_TYPES names; anything else is refused before it is built.
     def save(self, model_dir: Path) -> None:
-        import joblib
+        import skops.io as sio
 
-        joblib.dump({"vectorizer": self.vectorizer, "heads": self.heads, "columns": self.columns,
-                     "windows": self.windows}, Path(model_dir) / FILE, compress=3)
+        sio.dump({"vectorizer": self.vectorizer, "heads": self.heads, "columns": self.columns,
+                  "windows": self.windows}, Path(model_dir) / FILE, compression=8)
 
     @classmethod
     def load(cls, model_dir: Path, form: Form) -> "BaselineModel":
-        import joblib
+        import skops.io as sio
 
-        data = joblib.load(Path(model_dir) / FILE)
+        path = Path(model_dir) / FILE
+        if not path.exists() and (Path(model_dir) / LEGACY_FILE).exists():
+            raise InputError(f"{LEGACY_FILE} is a pickle, which can run code when loaded, and is not loaded: "
+                             "train the model again (childx train)", path=model_dir)
+        untrusted = sio.get_untrusted_types(file=path)
+        foreign = [t for t in untrusted if t not in TRUSTED_TYPES]
+        if foreign:
+            raise InputError(f"{FILE} holds {len(foreign)} type(s) that a baseline model never holds; "
+                             "it is not loaded", path=model_dir)
+        data = sio.load(path, trusted=list(untrusted))
         return cls(form, data["vectorizer"], data["heads"], data["columns"], data.get("windows"))
 
 

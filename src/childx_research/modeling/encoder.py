@@ -275,13 +275,17 @@ def _sparse_mlm_class(BertForMaskedLM):
     return SparseBertForMaskedLM
 
 
-def load_encoder(path: str | Path):
-    """(encoder ``AutoModel``, tokenizer) from a local folder, role markers ensured."""
+def load_encoder(path: str | Path, *, safetensors_only: bool = False):
+    """(encoder ``AutoModel``, tokenizer) from a local folder, role markers ensured.
+
+    ``safetensors_only``: weights only from ``*.safetensors`` (a trained model folder; a
+    pickled ``pytorch_model.bin`` is never loaded from one)."""
     from transformers import AutoModel, AutoTokenizer
 
     path = Path(path)
     quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-    model = AutoModel.from_pretrained(str(path), local_files_only=True)
+    model = AutoModel.from_pretrained(str(path), local_files_only=True,
+                                      **({"use_safetensors": True} if safetensors_only else {}))
     ensure_role_tokens(tokenizer, model)
     return model, tokenizer

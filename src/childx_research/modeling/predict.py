@@ -4,14 +4,14 @@
 A model folder holds everything needed to use and to reproduce it:
 
 ```
-childx_model.json   family, form id, when, package version
+childx_model.json   family, form id, when, package version, sha256 of every file loading reads
 form.yaml           the form the model fills in (a copy)
 config.yaml         the resolved training config
 calibration.json    temperatures, thresholds, alarm thresholds, confidence bars
 run.json            seed, package versions, data, timings
 metrics.json        validation (calibration) and test metrics
 model_card.md       data, metrics, intended use, known limits
-baseline.joblib | transformer/   the fitted model
+baseline.skops | transformer/    the fitted model (skops / safetensors: no code runs on load)
 ```
 
 It is written to a temporary folder beside the target and renamed into place, so a
@@ -41,6 +41,7 @@ from ..records import Conversation, FormRecord, Message, replace_dir, temp_dir_f
 from . import calibration as cal
 from .config import alarms_for, load_config
 from .data import examples, load_dataset
+from .folder import file_digests, verify_files
 
 MODEL_FILE = "childx_model.json"
 PACKAGES = ("torch", "transformers", "tokenizers", "datasets", "evaluate", "accelerate", "scikit-learn", "numpy",
@@ -152,7 +153,7 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
         meta = {"family": family, "name": cfg["name"], "form": form.id, "form_version": form.version,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "childx_research": _version()}
+                "childx_research": _version(), "files": file_digests(tmp, MODEL_FILE)}
         (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
 
         metrics: dict[str, Any] = {"validation": cal_report}
@@ -218,6 +219,9 @@ class Predictor:
         self.model_dir = model_dir
         try:
             self.meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(self.meta, dict):
+                raise InputError(f"{MODEL_FILE} is not an object", path=model_dir)
+            verify_files(model_dir, self.meta, MODEL_FILE)
             self.form: Form = load_form(model_dir / "form.yaml")
             self.config = yamlio.safe_load((model_dir / "config.yaml").read_text(encoding="utf-8")) or {}
             self.calibration = cal.Calibration.from_dict(

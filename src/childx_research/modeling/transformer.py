@@ -339,7 +339,7 @@ class TransformerModel:
 
         d = Path(model_dir) / SUBDIR
         meta = json.loads((d / "transformer.json").read_text(encoding="utf-8"))
-        encoder, tokenizer = load_encoder(d / "encoder")
+        encoder, tokenizer = load_encoder(d / "encoder", safetensors_only=True)
         Model = build_model_class()
         model = Model(encoder, meta["heads"], float(meta["model"].get("dropout", 0.1)), meta.get("pooling", "max"),
                       meta["model"].get("window_vector", "mean"))
