@@ -323,17 +323,16 @@ def report(
     inputs = [forms, conversations, config]
     check_out_dir(out, inputs)            # before any work: refuse an output that would destroy data
     check_as_of(as_of)
-    if conversations is not None:     # a year-1 date overflows the calendar in the terms step
-        check_dates(read_conversations(conversations), conversations)
-    records = load_dated_records(forms, f)
-    check_dates(records, forms)
     convs = read_conversations(conversations) if conversations is not None else None
     if convs is not None:  # "new words" are published: only sealed, guarded anonymised text
         from .anonymize import require_sealed
         from .records import check_unique_ids
 
+        check_dates(convs, conversations)  # a year-1 date overflows the calendar in the terms step
         check_unique_ids(convs, conversations)
         require_sealed(convs, path=conversations)
+    records = load_dated_records(forms, f)
+    check_dates(records, forms)
     html = build_report(records, f, out, conversations=convs, config=config, as_of=as_of, inputs=inputs)
     console.print(f"[green]✓[/] report: {html}")
 

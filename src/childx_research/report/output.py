@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..errors import InputError
-from ..records import replace_dir
+from ..records import check_not_input, replace_dir
 
 MANIFEST = "figurer.json"
 HTML_NAME = "rapport.html"
@@ -41,13 +41,7 @@ def check_out_dir(out: str | Path, inputs: Iterable[str | Path | None] = ()) -> 
     """Refuse an output that is or contains an input, is a file, or is a non-empty folder
     that is not an earlier report."""
     out = Path(out)
-    resolved = out.resolve()
-    for p in inputs:
-        if p is None:
-            continue
-        rp = Path(p).resolve()
-        if rp == resolved or resolved in rp.parents:
-            raise InputError("the output folder is or contains an input file; choose another --out", path=out)
+    check_not_input(out, inputs)  # the same rule as every other command's outputs
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a folder; choose another --out", path=out)
     if out.is_dir() and any(out.iterdir()) and not is_report(out):
