@@ -236,6 +236,11 @@ class TrainSection(_Section):
     gradient_accumulation_steps: int = Field(1, ge=1)
 
 
+class StackingSection(_Section):
+    enabled: bool = True
+    C: float = Field(1.0, gt=0.0)
+
+
 class TrainingConfig(_Section):
     family: Literal["baseline", "transformer"]
     name: str | None = None
@@ -245,6 +250,7 @@ class TrainingConfig(_Section):
     reads: dict[str, list[Literal["stodsokande", "stodperson"]]] | None = None
     calibration: CalibrationSection | None = None
     summary: SummarySection | None = None
+    stacking: StackingSection | None = None
     baseline: BaselineSection | None = None
     model: ModelSection | None = None
     encoder: EncoderSection | None = None

@@ -43,6 +43,14 @@ class Predictor:
 
             # the wording copied beside the model's form; older folders: the form's own
             self.wording = load_wording(model_dir / "form.yaml") or load_wording(self.form.id)
+            from .stacking import FILE as STACKING_FILE, Stacker
+
+            self.stacker, self.finder = None, None
+            if (model_dir / STACKING_FILE).exists():
+                from ..evidence import load_finder
+
+                self.stacker = Stacker.from_dict(json.loads((model_dir / STACKING_FILE).read_text(encoding="utf-8")))
+                self.finder = load_finder(self.form, model_dir / "form.yaml")
             self.model = _family_class(self.family).load(model_dir, self.form)
         except InputError:
             raise
@@ -53,8 +61,18 @@ class Predictor:
         if missing:
             raise InputError(f"calibration.json lacks field {missing[0]!r}", path=model_dir)
 
-    def logits(self, conversations: list[Conversation]) -> dict[str, np.ndarray]:
-        return self.model.logits(conversations)
+    def logits(self, conversations: list[Conversation], found: list | None = None) -> dict[str, np.ndarray]:
+        """The classifier's logits, combined with the evidence when the model learned to."""
+        logits = self.model.logits(conversations)
+        if self.stacker is None or self.finder is None:
+            return logits
+        from .stacking import evidence_features
+
+        found = found if found is not None else self.finder.find(conversations)
+        return self.stacker.apply(self.form, logits, evidence_features(self.form, found))
+
+    def evidence(self, conversations: list[Conversation]) -> list | None:
+        return self.finder.find(conversations) if self.finder is not None else None
 
     def predict(self, conversations: Iterable[Conversation], key_sentence: bool | None = None,
                 batch_size: int = 256) -> list[FormRecord]:
@@ -64,13 +82,14 @@ class Predictor:
         records: list[FormRecord] = []
         for start in range(0, len(conversations), batch_size):
             chunk = conversations[start:start + batch_size]
-            decisions = cal.decide(self.form, self.logits(chunk), self.calibration) if chunk else []
+            found = self.evidence(chunk) if chunk else None
+            decisions = cal.decide(self.form, self.logits(chunk, found), self.calibration) if chunk else []
             keys = self.key_sentences(chunk, decisions) if use_key else [None] * len(chunk)
-            for conv, d, key in zip(chunk, decisions, keys):
-                records.append(self._record(conv, d, key))
+            for i, (conv, d, key) in enumerate(zip(chunk, decisions, keys)):
+                records.append(self._record(conv, d, key, found[i] if found is not None else None))
         return records
 
-    def _record(self, conv: Conversation, d: dict[str, Any], key: str | None) -> FormRecord:
+    def _record(self, conv: Conversation, d: dict[str, Any], key: str | None, found=None) -> FormRecord:
         from ..summary import summarise
 
         values = dict(d["values"])
@@ -81,9 +100,10 @@ class Predictor:
         for i, f in enumerate(self.form.text_fields):
             values[f.key] = text if i == 0 else ""
         form = {f.key: values[f.key] for f in self.form.fields}
+        extra = {"evidence": found.record_evidence(self.form, d["values"])} if found is not None else {}
         return FormRecord(id=conv.id, started_at=conv.started_at, organisation=conv.organisation, form=form,
                           confidence=d["confidence"], field_confidence=d["field_confidence"],
-                          needs_review=d["needs_review"], model=self.family)
+                          needs_review=d["needs_review"], model=self.family, **extra)
 
     # --- the key sentence ------------------------------------------------------------
     def key_field(self):

@@ -6,6 +6,8 @@ A model folder holds everything needed to use and to reproduce it:
 childx_model.json   family, form id, when, package version
 form.yaml           the form the model fills in (a copy)
 form.summary.yaml   the summary's wording beside the form (a copy; when the form has one)
+form.evidence.yaml  the evidence rules (a copy; when the form has them) and
+stacking.json       the learned combination of classifier and evidence (modeling/stacking.py)
 config.yaml         the resolved training config
 calibration.json    temperatures, thresholds, alarm thresholds, confidence bars
 run.json            seed, package versions, data, timings
@@ -134,6 +136,23 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
 
     t = time.perf_counter()
     val_logits = model.logits([e.conversation for e in val_ex])
+    timings["validation_logits_s"] = round(time.perf_counter() - t, 2)
+    stacker, stack_report, finder = None, None, None
+    scfg = cfg.get("stacking") or {}
+    if scfg.get("enabled", True):
+        from ..evidence import load_finder
+        from . import stacking
+
+        finder = load_finder(form, resolve_form_path(cfg.get("form")))
+        if finder is not None:
+            t = time.perf_counter()
+            feats = stacking.evidence_features(form, finder.find([e.conversation for e in val_ex]))
+            stacker, stack_report = stacking.fit(form, val_logits, feats, [e.values for e in val_ex],
+                                                 C=float(scfg.get("C", 1.0)), seed=seed)
+            val_logits = stacker.apply(form, val_logits, feats)
+            timings["stacking_s"] = round(time.perf_counter() - t, 2)
+            log(f"  evidens + klassificerare: staplad på valideringsdelen ({len(val_ex)} samtal)")
+    t = time.perf_counter()
     alarms = alarms_for(form, cfg)
     calib, cal_report = cal.fit(form, val_logits, [e.values for e in val_ex], cfg.get("calibration") or {}, alarms)
     timings["calibration_s"] = round(time.perf_counter() - t, 2)
@@ -151,6 +170,12 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
 
         if wording_path(form_src).exists():  # the summary's wording travels with the form
             shutil.copyfile(wording_path(form_src), wording_path(tmp / "form.yaml"))
+        if stacker is not None:  # the evidence rules travel with the model that learned to weigh them
+            from ..evidence import evidence_path
+            from .stacking import FILE as STACKING_FILE
+
+            shutil.copyfile(evidence_path(form_src), evidence_path(tmp / "form.yaml"))
+            (tmp / STACKING_FILE).write_text(json.dumps(stacker.to_dict()), encoding="utf-8")
         (tmp / "calibration.json").write_text(json.dumps(calib.to_dict(), indent=2), encoding="utf-8")
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
         meta = {"family": family, "name": cfg["name"], "form": form.id, "form_version": form.version,
@@ -159,6 +184,8 @@ def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *,
         (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
 
         metrics: dict[str, Any] = {"validation": cal_report}
+        if stack_report is not None:
+            metrics["stacking"] = stack_report
         if test_ex:
             from ..evaluation import compute_metrics
 
