@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data")
+               if p.exists()), ROOT.parent / "shared" / "data")
 
 
 def alone(form, gold, pred):
@@ -65,6 +66,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "benchmarks" / "evidence")
     ap.add_argument("--config", default="demo-baseline")
     ap.add_argument("--modes", nargs="+", default=["off", "on"])
+    ap.add_argument("--reuse", action="store_true", help="reuse a model folder already in --out")
     args = ap.parse_args()
 
     from childx_research.evaluation import compute_metrics
@@ -84,8 +86,10 @@ def main() -> None:
     results = {}
     for mode in args.modes:
         t0 = time.perf_counter()
-        path = train(args.config, args.out / mode, overrides={"stacking": {"enabled": mode == "on"}},
-                     log=lambda s: print("   ", s))
+        path = args.out / mode
+        if not (args.reuse and (path / "childx_model.json").exists()):
+            path = train(args.config, path, overrides={"stacking": {"enabled": mode == "on"}},
+                         log=lambda s: print("   ", s))
         row = {"train_s": round(time.perf_counter() - t0, 1)}
         test = json.loads((path / "metrics.json").read_text())["test"]
         row["test"] = {"mean_macro_f1": round(test["mean_macro_f1"], 3),

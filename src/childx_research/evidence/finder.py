@@ -81,6 +81,58 @@ def _dedupe(items: list[Evidence]) -> list[Evidence]:
     return out
 
 
+class _Gated:
+    """Matchers, one per key, each run only on a message holding one of its anchor words.
+
+    spaCy's Matcher starts every pattern at every token; with hundreds of cue patterns that
+    dominated prediction time. Each pattern names an anchor — the alternatives of its most
+    telling required token — and a key's matcher runs only when a message holds one."""
+
+    def __init__(self, vocab) -> None:
+        self.vocab = vocab
+        self.items: list[tuple[Any, set[str], tuple[str, ...]]] = []
+
+    def add(self, key: str, patterns: list[str], compiled: list[list[dict[str, Any]]]) -> None:
+        from spacy.matcher import Matcher
+
+        m = Matcher(self.vocab)
+        m.add(key, compiled)
+        words: set[str] = set()
+        prefixes: list[str] = []
+        for text in patterns:
+            w, p = _anchor(text)
+            if w is None:  # no usable anchor: always run
+                words, prefixes = {""}, []
+                break
+            words |= w
+            prefixes += p
+        self.items.append((m, words, tuple(prefixes)))
+
+    def __call__(self, doc, words: set[str]) -> list[tuple[int, int, int]]:
+        out = []
+        for m, anchors, prefixes in self.items:
+            if anchors & words or (prefixes and any(w.startswith(prefixes) for w in words)) or "" in anchors:
+                out += m(doc)
+        return out
+
+
+def _anchor(text: str) -> tuple[set[str] | None, list[str]]:
+    best = None
+    for tok in text.lower().split():
+        if tok.endswith("?") and len(tok) > 1 or tok == "_":
+            continue
+        alts = tok.split("|")
+        if any(a.startswith("<") for a in alts):
+            continue
+        score = min(len(a.rstrip("*")) for a in alts)
+        if best is None or score > best[0]:
+            best = (score, alts)
+    if best is None:
+        return None, []
+    alts = best[1]
+    return {a for a in alts if not a.endswith("*")}, [a[:-1] for a in alts if a.endswith("*") and len(a) > 1]
+
+
 class EvidenceFinder:
     """Compiled rules for one form: ``find(conversations) -> list[Found]``."""
 
@@ -92,7 +144,7 @@ class EvidenceFinder:
         self.nlp = spacy.blank("sv")
         self.nlp.add_pipe("sentencizer")
         vocab, nums = self.nlp.vocab, rules.numbers
-        self.cues = Matcher(vocab)
+        self.cues = _Gated(vocab)
         self._cue_meta: dict[int, tuple[str, str, str]] = {}   # match id -> (field, option or value kind, source)
         for key, fr in rules.fields.items():
             for o, pats in fr.options.items():
@@ -103,7 +155,7 @@ class EvidenceFinder:
                     pats = getattr(fr.values, kind)
                     if pats:
                         self._add(self.cues, f"value|{key}|{kind}", pats, (key, kind, "value"))
-        self.context = Matcher(vocab)
+        self.context = _Gated(vocab)
         self._ctx_meta: dict[int, tuple[str, str]] = {}
         for status, tr in rules.context.triggers.items():
             for side in ("before", "after"):
@@ -126,7 +178,11 @@ class EvidenceFinder:
         self._nums = nums
 
     def _add(self, matcher, key: str, pats: list[str], meta: tuple[str, str, str] | None) -> None:
-        matcher.add(key, [compile_pattern(p, self._nums_of(), self.rules.wildcard_excludes) for p in pats])
+        compiled = [compile_pattern(p, self._nums_of(), self.rules.wildcard_excludes) for p in pats]
+        if isinstance(matcher, _Gated):
+            matcher.add(key, pats, compiled)
+        else:
+            matcher.add(key, compiled)
         if meta is not None:
             self._cue_meta[self.nlp.vocab.strings[key]] = meta
 
@@ -148,13 +204,14 @@ class EvidenceFinder:
         found = Found()
         when = _contact_date(conv.started_at)
         for i, (m, doc) in enumerate(zip(conv.messages, docs)):
-            triggers, terminate = self._context(doc)
+            words = {t.lower_ for t in doc}
             by_field: dict[str, list[tuple[int, int, str, str, str]]] = {}
-            for mid, s, e in self.cues(doc):
+            for mid, s, e in self.cues(doc, words):
                 key, opt, source = self._cue_meta[mid]
                 if m.role not in self.rules.fields[key].reads:
                     continue
                 by_field.setdefault(key, []).append((s, e, opt, source, ""))
+            triggers, terminate = self._context(doc, words) if by_field else ([], set())
             for key, spans in by_field.items():
                 for s, e, opt, source, _ in _longest(spans):
                     value = None
@@ -172,9 +229,9 @@ class EvidenceFinder:
                 self._answers(conv, docs, i, when, found)
         return found
 
-    def _context(self, doc) -> tuple[list[tuple[str, str, int, int]], set[int]]:
+    def _context(self, doc, words: set[str]) -> tuple[list[tuple[str, str, int, int]], set[int]]:
         triggers, terminate = [], set()
-        for mid, s, e in self.context(doc):
+        for mid, s, e in self.context(doc, words):
             if mid == self._terminate_id:
                 terminate.update(range(s, e))
             else:
