@@ -59,7 +59,9 @@ def test_the_folder_holds_no_pickle_and_digests_everything_loading_reads(work):
     names = {p.name for p in work["model"].iterdir()}
     assert "baseline.skops" in names and not any(n.endswith((".joblib", ".pkl", ".bin")) for n in names)
     meta = json.loads((work["model"] / MODEL_FILE).read_text(encoding="utf-8"))
-    assert set(meta["files"]) == {"baseline.skops", "form.yaml", "config.yaml", "calibration.json"}
+    # the evidence rules, their learned combination and the summary's wording are read too
+    assert set(meta["files"]) == {"baseline.skops", "form.yaml", "config.yaml", "calibration.json",
+                                  "form.evidence.yaml", "stacking.json", "form.summary.yaml"}
     res, out = _predict(work, work["model"])
     assert res.exit_code == 0, res.output
     assert len(out.read_text(encoding="utf-8").splitlines()) == 5

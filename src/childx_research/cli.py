@@ -448,7 +448,7 @@ def train(
 ) -> None:
     """Train the form-filling model (baseline or transformer, by the config) and write a model folder.
     Only sealed anonymised data (or synthetic contacts generated in memory) unless --allow-unsealed."""
-    from .modeling.predict import train as run_train
+    from .modeling.train import train as run_train
     from .records import check_not_input
 
     check_not_input(out, [data, config])  # a model folder is replaced whole

@@ -83,10 +83,8 @@ def compute_metrics(gold: list[FormRecord], pred: list[FormRecord], form: Form,
                     alarms: list[dict[str, Any]] | None = None, precision: float = 0.95, n_bins: int = 10,
                     pred_path: Any = None) -> dict[str, Any]:
     """All metrics for predictions against gold, as a JSON-able dict."""
-    if alarms is None:
-        from .modeling.config import alarms_for
-
-        alarms = alarms_for(form)
+    if alarms is None:  # the form's alarm options (``alarm: true``)
+        alarms = [{"field": k, "option": o} for k, o in form.alarm_options]
     pairs = pair_records(gold, pred, pred_path)
     f1m, emm = load_metric("field_f1"), load_metric("exact_match_share")
     out: dict[str, Any] = {"form": form.id, "n": len(pairs), "fields": {}, "confusion": {}}
@@ -166,11 +164,10 @@ def read_gold(path: str | Path, form: Form) -> list[FormRecord]:
     except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or not UTF-8
         first = None  # the reader below names the problem
     if isinstance(first, dict) and "gold" in first and "form" not in first:
-        from .modeling.data import read_labelled
+        from .records import read_labelled_conversations
 
-        items = read_labelled(p, form)
-        recs = [FormRecord(id=e.conversation.id, started_at=e.conversation.started_at,
-                           organisation=e.conversation.organisation, form=e.values) for e in items]
+        recs = [FormRecord(id=c.id, started_at=c.started_at, organisation=c.organisation, form=gold)
+                for c, gold in read_labelled_conversations(p, form)]
     else:
         recs = read_form_records(p, form)
     check_unique_ids(recs, p)

@@ -32,6 +32,10 @@ class Option(BaseModel):
     guideline: str = ""
     guideline_en: str = ""
     exclusive: bool = False
+    #: A recall-first option: missing it is the worst error the form can make (acute risk).
+    #: Training lowers its threshold until every validation case is caught; the metrics
+    #: report its recall and false-alarm rate; annotators see it first.
+    alarm: bool = False
 
 
 class FormField(BaseModel):
@@ -58,6 +62,8 @@ class FormField(BaseModel):
             raise ValueError(f"field {self.key!r}: duplicate option keys {dupes}")
         if self.kind == "single" and any(o.exclusive for o in self.options):
             raise ValueError(f"field {self.key!r}: 'exclusive' only applies to multi fields")
+        if any(o.alarm and o.exclusive for o in self.options):
+            raise ValueError(f"field {self.key!r}: an 'exclusive' option cannot be an alarm")
         return self
 
     @property
@@ -126,6 +132,11 @@ class Form(BaseModel):
     @property
     def text_fields(self) -> list[FormField]:
         return [f for f in self.fields if f.kind == "text"]
+
+    @property
+    def alarm_options(self) -> list[tuple[str, str]]:
+        """``(field key, option key)`` of every option marked ``alarm: true``, in form order."""
+        return [(f.key, o.key) for f in self.choice_fields for o in f.options if o.alarm]
 
     # --- validation of filled-in forms -----------------------------------------------
     def check_values(self, values: Any, *, require_all: bool = True) -> list[tuple[str, str]]:

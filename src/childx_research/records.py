@@ -594,3 +594,20 @@ def decode_row(row: dict[str, Any], form: Form) -> dict[str, Any]:
         else:
             values[f.key] = v
     return values
+
+
+class LabelledConversation(Conversation):
+    """A conversation with a gold form; personal-data items are not checked (the hand-written
+    dev set lists only ``text`` and ``label`` for each)."""
+
+    gold: dict[str, Any]
+
+
+def read_labelled_conversations(path: str | Path, form: Any) -> list[tuple[Conversation, dict[str, Any]]]:
+    """``(conversation, gold form)`` pairs of a JSONL of conversations with a ``gold`` key
+    (generated contacts or hand-written ones), the gold checked against ``form``."""
+    out = []
+    for item in iter_jsonl(path, LabelledConversation, form=form, form_key="gold"):
+        conv = Conversation.model_validate(item.model_dump(exclude={"gold", "pii", "meta"}, exclude_none=True))
+        out.append((conv, item.gold))
+    return out

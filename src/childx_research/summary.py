@@ -1,14 +1,41 @@
 """A short, neutral Swedish summary written from a filled-in form.
 
 Used for the generator's gold `sammanfattning` and by the model's summary. The wording
-is data (``generate/phrases/sammanfattning.yaml``, keyed by the form's option keys);
-this module only joins the pieces into grammatical Swedish. It never copies text
+is data beside the form (``annotation/forms/<form id>.summary.yaml``, keyed by the form's
+option keys); this module only joins the pieces into grammatical Swedish. It never copies text
 from the conversation, so it cannot carry personal data.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+SUFFIX = ".summary.yaml"
+
+
+def wording_path(form_path: str | Path) -> Path:
+    """``annotation/forms/x.yaml`` -> ``annotation/forms/x.summary.yaml``."""
+    p = Path(form_path)
+    return p.with_name(p.name.removesuffix(p.suffix) + SUFFIX)
+
+
+@lru_cache(maxsize=16)
+def _load(path: str) -> dict[str, Any]:
+    from .yamlio import read_yaml
+
+    data = read_yaml(Path(path), "summary wording")
+    return data if isinstance(data, dict) else {}
+
+
+def load_wording(form: str | Path | None = None) -> dict[str, Any]:
+    """The summary wording beside a form file (a path or a form id; ``None`` = the default
+    form); ``{}`` when the form has none."""
+    from .forms import resolve_form_path
+
+    p = wording_path(resolve_form_path(form))
+    return _load(str(p)) if p.exists() else {}
 
 
 def join_sv(items: list[str]) -> str:
@@ -38,10 +65,12 @@ def _get(bank: dict[str, Any], field: str, key: str) -> str:
 
 
 def summarise(values: dict[str, Any], bank: dict[str, Any] | None = None) -> str:
+    """The summary of ``values`` in ``bank``'s wording (default: the default form's); ``""``
+    without wording."""
     if bank is None:
-        from .generate.bank import load_bank
-
-        bank = load_bank()["sammanfattning"]
+        bank = load_wording()
+    if not bank:
+        return ""
     person = bank.get("person", {})
     kon = (person.get("kon") or {}).get(values.get("kon", ""), "") or "Stödsökande"
     alder = (person.get("alder") or {}).get(values.get("alder", ""), "")

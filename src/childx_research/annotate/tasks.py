@@ -223,11 +223,9 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
     result = PushResult(project_id=pid, title=title, model_version=model_version if preds else None)
     existing = existing_tasks(client, pid)
 
-    from ..modeling.config import alarms_for
-
     alarm_options: dict[str, set[str]] = {}
-    for a in alarms_for(form):
-        alarm_options.setdefault(a["field"], set()).add(a["option"])
+    for k, o in form.alarm_options:  # ``alarm: true`` in the form file
+        alarm_options.setdefault(k, set()).add(o)
 
     def prediction_of(cid: str) -> dict[str, Any]:
         rec = preds[cid]

@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..forms import Form, load_form
 from ..yamlio import read_yaml
 from ..records import Contact, Message, PiiSpan, write_json, write_jsonl
-from ..summary import summarise
+from ..summary import load_wording, summarise
 from .bank import load_bank
 from .config import check_config
 from .dialogue import Writer
@@ -114,6 +114,7 @@ def generate_contacts(n: int, seed: int = 1, config: dict[str, Any] | str | Path
     form = form or load_form(cfg.get("form"))
     check_config(cfg, None if isinstance(config, dict) else config, form=form)
     bank = load_bank()
+    wording = load_wording(cfg.get("form") or form.id)
     start = _as_date(cfg["period"]["start"], "period.start")
     end = _as_date(cfg["period"]["end"], "period.end")
     if end <= start:
@@ -134,7 +135,7 @@ def generate_contacts(n: int, seed: int = 1, config: dict[str, Any] | str | Path
             messages.append(Message(role=turn.role, text=text))
             spans += [PiiSpan(message=mi, start=s, end=e, label=lab, text=t) for s, e, lab, t in found]
         gold = dict(story.gold)
-        gold["sammanfattning"] = summarise(gold, bank["sammanfattning"])
+        gold["sammanfattning"] = summarise(gold, wording)
         contacts.append(Contact(
             id=f"g-{i + 1:06d}", organisation=story.organisation, channel=story.channel,
             started_at=ts.isoformat(timespec="minutes"), messages=messages, gold=gold, pii=spans,

@@ -1,6 +1,6 @@
 """The form-filling model: two families behind one interface.
 
-- :func:`train` (``predict.train``): a training config (YAML) -> a model folder;
+- :func:`train` (``train.train``): a training config (YAML) -> a model folder;
 - :func:`predict` (``predict.predict``): a model folder + conversations -> form records
   with confidences, fields below their confidence bar flagged for a person, and a
   ``sammanfattning`` written from the predicted form.
@@ -16,6 +16,7 @@ from __future__ import annotations
 # Imported eagerly so that ``modeling.predict`` is the function, not the submodule of the
 # same name (the submodule is ``childx_research.modeling.predict``). Heavy libraries are
 # imported inside the functions.
-from .predict import Predictor, load_model, predict, train  # noqa: E402
+from .predict import Predictor, load_model, predict  # noqa: E402
+from .train import train  # noqa: E402
 
 __all__ = ["train", "predict", "load_model", "Predictor"]

@@ -16,7 +16,7 @@ lines about school). For the fields listed, the same fitted heads also score ove
 windows of ``sentences`` help-seeker sentences (with the worker's text as it is), and an
 option's score is the highest of the whole conversation's and its windows' — the option is
 there if it is there anywhere, as the transformer pools its windows. For a single field
-only its alarm options (``calibration.alarms``) are raised this way; calibration is fitted
+only its alarm options (``alarm: true`` in the form) are raised this way; calibration is fitted
 on these pooled scores.
 """
 
@@ -122,8 +122,7 @@ def window_options(f, cfg: dict[str, Any]) -> list[int]:
     field but the exclusive ones; the alarm options of a single field."""
     if f.kind == "multi":
         return [j for j, o in enumerate(f.option_keys) if o not in f.exclusive_keys]
-    alarms = {a["option"] for a in (cfg.get("calibration") or {}).get("alarms") or [] if a.get("field") == f.key}
-    return [j for j, o in enumerate(f.option_keys) if o in alarms]
+    return [j for j, o in enumerate(f.options) if o.alarm]
 
 
 class BaselineModel:
@@ -158,7 +157,7 @@ class BaselineModel:
                 views[key] = X[:, columns[f.key]]
         # a single field with an alarm option (acute risk) is recall-first: it keeps the class
         # weights of the multi options, whatever ``single_class_weight`` says
-        alarm_fields = {a.get("field") for a in (cfg.get("calibration") or {}).get("alarms") or []}
+        alarm_fields = {k for k, _ in form.alarm_options}
         recall_first = {k: v for k, v in bcfg.items() if k != "single_class_weight"}
         jobs = []
         for f in form.choice_fields:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..records import replace_dir
-from .predict import train
+from .train import train
 
 DEFAULT_CONFIGS = {"baseline": "baseline", "transformer": "transformer"}
 DEMO_CONFIGS = {"baseline": "demo-baseline", "transformer": "demo-transformer"}
@@ -44,7 +44,7 @@ def train_and_compare(data: str | Path | None, out_dir: str | Path, configs: dic
     from ..evaluation import comparison_table, write_report
     from ..forms import load_form
 
-    from .predict import check_model_target
+    from .train import check_model_target
 
     out_dir = Path(out_dir)
     configs = configs or DEFAULT_CONFIGS
@@ -79,7 +79,7 @@ def train_and_compare(data: str | Path | None, out_dir: str | Path, configs: dic
 
 def copy_model(src: Path, dst: Path) -> Path:
     """Copy a model folder into place atomically (temporary sibling, then rename)."""
-    from .predict import check_model_target
+    from .train import check_model_target
 
     check_model_target(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)

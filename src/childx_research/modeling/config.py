@@ -75,6 +75,9 @@ def load_config(source: str | Path | dict[str, Any], overrides: dict[str, Any] |
     if not isinstance(cfg.get("seed", 0), int):
         raise InputError("seed must be an integer", path=path, key="seed")
     check_config(cfg, path)
+    from ..forms import load_form
+
+    alarms_for(load_form(cfg.get("form")), cfg, path)  # an alarm entry must name an alarm option of the form
     cfg.setdefault("seed", 1)
     cfg.setdefault("name", path.stem if path else family)
     return cfg
@@ -86,18 +89,30 @@ def config_hash(obj: Any, length: int = 12) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
-def alarms_for(form, cfg: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The recall-first options (e.g. acute risk) of a config that exist in ``form``.
+def alarms_for(form, cfg: dict[str, Any] | None = None, path: str | Path | None = None) -> list[dict[str, Any]]:
+    """The form's alarm options (``alarm: true`` in the form file, e.g. acute risk "ja"),
+    each as ``{field, option, recall, margin}``.
 
-    Without a config, the project defaults (``training/configs/defaults.yaml``).
+    ``calibration.alarm`` sets recall and margin for every alarm option; an entry of
+    ``calibration.alarms`` sets them for one option, and must name an alarm option of the
+    form (a misspelt field or option is an error, never an alarm silently lost).
     """
-    if cfg is None:
-        cfg = _read_yaml(DEFAULTS) if DEFAULTS.exists() else {}
+    calib = (cfg or {}).get("calibration") or {}
+    default = {"recall": 1.0, "margin": 1.0, **(calib.get("alarm") or {})}
+    declared = form.alarm_options
+    tuned: dict[tuple[str, str], dict[str, Any]] = {}
+    for i, a in enumerate(calib.get("alarms") or []):
+        key = (a.get("field"), a.get("option"))
+        if key not in declared:
+            where = "field" if a.get("field") not in form.by_key else "option"
+            raise InputError(f"not an alarm option of form {form.id!r} (alarm options: "
+                             f"{', '.join(f'{k}={o}' for k, o in declared) or 'none'})", path=path,
+                             key=f"calibration.alarms[{i}].{where}")
+        tuned[key] = a
     out = []
-    for a in (cfg.get("calibration") or {}).get("alarms") or []:
-        f = form.by_key.get(a.get("field"))
-        if f is not None and f.kind != "text" and a.get("option") in f.option_keys:
-            out.append(dict(a))
+    for k, o in declared:
+        a = {**default, **tuned.get((k, o), {})}
+        out.append({"field": k, "option": o, "recall": float(a["recall"]), "margin": float(a["margin"])})
     return out
 
 
@@ -122,11 +137,14 @@ class DataSection(_Section):
     augment_generated: _Seeded | None = None
 
 
-class Alarm(_Section):
-    field: str
-    option: str
+class AlarmTuning(_Section):
     recall: float = Field(1.0, ge=0.0, le=1.0)
     margin: float = Field(1.0, ge=0.0)
+
+
+class Alarm(AlarmTuning):
+    field: str
+    option: str
 
 
 class CalibrationSection(_Section):
@@ -135,6 +153,7 @@ class CalibrationSection(_Section):
     min_positives: int = Field(3, ge=0)
     confidence_precision: float = Field(0.95, ge=0.0, le=1.0)
     min_bar: float = Field(0.8, ge=0.0, le=1.0)
+    alarm: AlarmTuning | None = None
     alarms: list[Alarm] = []
 
 
@@ -217,6 +236,11 @@ class TrainSection(_Section):
     gradient_accumulation_steps: int = Field(1, ge=1)
 
 
+class StackingSection(_Section):
+    enabled: bool = True
+    C: float = Field(1.0, gt=0.0)
+
+
 class TrainingConfig(_Section):
     family: Literal["baseline", "transformer"]
     name: str | None = None
@@ -226,6 +250,7 @@ class TrainingConfig(_Section):
     reads: dict[str, list[Literal["stodsokande", "stodperson"]]] | None = None
     calibration: CalibrationSection | None = None
     summary: SummarySection | None = None
+    stacking: StackingSection | None = None
     baseline: BaselineSection | None = None
     model: ModelSection | None = None
     encoder: EncoderSection | None = None

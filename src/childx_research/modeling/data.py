@@ -161,19 +161,8 @@ def split_texts(conv: Conversation) -> tuple[str, str]:
     return conv.text_of("stodsokande"), conv.text_of("stodperson")
 
 
-class LabelledConversation(Conversation):
-    """A conversation with a gold form; personal-data items are not checked (the hand-written
-    dev set lists only ``text`` and ``label`` for each)."""
-
-    gold: dict[str, Any]
-
-
 def read_labelled(path: str | Path, form: Form) -> list[Example]:
     """Conversations with a gold form (generated contacts or hand-written ones) as examples."""
-    from ..records import iter_jsonl
+    from ..records import read_labelled_conversations
 
-    out = []
-    for item in iter_jsonl(path, LabelledConversation, form=form, form_key="gold"):
-        conv = Conversation.model_validate(item.model_dump(exclude={"gold", "pii", "meta"}, exclude_none=True))
-        out.append(Example(conv, item.gold))
-    return out
+    return [Example(conv, gold) for conv, gold in read_labelled_conversations(path, form)]

@@ -1,5 +1,4 @@
-"""One interface for both families: ``train(config) -> model folder`` and
-``predict(model folder, conversations) -> form records``.
+"""Using a model folder: ``predict(model folder, conversations) -> form records``.
 
 A model folder holds everything needed to use and to reproduce it:
 
@@ -16,194 +15,27 @@ baseline.skops | transformer/    the fitted model (skops / safetensors: no code 
 
 It is written to a temporary folder beside the target and renamed into place, so a
 failed run never leaves a half-written model where a good one was.
+
+Training (``train(config) -> model folder``) is :mod:`.train`; ``train`` is re-exported
+here for older callers.
 """
 
 from __future__ import annotations
 
 import json
-import platform
-import random
 import re
-import shutil
-import sys
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
-import yaml
 
 from .. import yamlio
 from ..errors import InputError
-from ..forms import Form, load_form, resolve_form_path
-from ..records import Conversation, FormRecord, Message, replace_dir, temp_dir_for
+from ..forms import Form, load_form
+from ..records import Conversation, FormRecord, Message
 from . import calibration as cal
-from .config import alarms_for, load_config
-from .data import examples, load_dataset
-from .folder import file_digests, verify_files
-
-MODEL_FILE = "childx_model.json"
-PACKAGES = ("torch", "transformers", "tokenizers", "datasets", "evaluate", "accelerate", "scikit-learn", "numpy",
-            "pandas", "childx-research")
-
-
-def _family_class(family: str):
-    if family == "baseline":
-        from .baseline import BaselineModel
-
-        return BaselineModel
-    if family == "transformer":
-        from .transformer import TransformerModel
-
-        return TransformerModel
-    raise InputError(f"unknown model family {family!r}")
-
-
-def package_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return out
-
-
-def _git_commit() -> str | None:
-    import subprocess
-
-    try:
-        res = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True,
-                             timeout=5)
-        return res.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    try:
-        import torch
-
-        torch.manual_seed(seed)
-    except ImportError:  # pragma: no cover
-        pass
-
-
-# --- train ------------------------------------------------------------------------------
-
-def train(config: str | Path | dict[str, Any], out: str | Path | None = None, *, data: str | Path | None = None,
-          overrides: dict[str, Any] | None = None, log: Callable[[str], None] = print,
-          allow_unsealed: bool = False) -> Path:
-    """Train one model from a config; returns the model folder (``out``, default ``runs/models/<name>``).
-
-    Only sealed anonymised data (or synthetic contacts generated in memory) unless
-    ``allow_unsealed`` (:func:`.data.load_dataset`)."""
-    t_start = time.perf_counter()
-    cfg = load_config(config, overrides)
-    if data is not None:  # the resolved config names the data it was trained on
-        cfg.setdefault("data", {})["path"] = str(Path(data).resolve())
-    form = load_form(cfg.get("form"))
-    seed = int(cfg.get("seed", 1))
-    seed_everything(seed)
-    out = Path(out) if out is not None else Path("runs") / "models" / str(cfg["name"])
-    check_model_target(out)
-
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    dd, origin = load_dataset(cfg, form, allow_unsealed=allow_unsealed)
-    train_ex, val_ex = examples(dd["train"], form), examples(dd["validation"], form)
-    test_ex = examples(dd["test"], form) if "test" in dd else []
-    timings["data_s"] = round(time.perf_counter() - t, 2)
-    log(f"  data: {origin}; train {len(train_ex)}, validation {len(val_ex)}, test {len(test_ex)}")
-
-    family = cfg["family"]
-    Model = _family_class(family)
-    from .encoder import distributed_state
-
-    state = distributed_state()
-    if state is not None and not state.is_main_process and family != "transformer":
-        return out  # under `accelerate launch`: only the transformer's training is spread over processes
-    t = time.perf_counter()
-    model = Model.fit(train_ex, form, cfg, seed=seed, log=log)
-    timings["fit_s"] = round(time.perf_counter() - t, 2)
-    if state is not None and not state.is_main_process:
-        return out  # the main process calibrates, evaluates and writes the model folder
-
-    t = time.perf_counter()
-    val_logits = model.logits([e.conversation for e in val_ex])
-    alarms = alarms_for(form, cfg)
-    calib, cal_report = cal.fit(form, val_logits, [e.values for e in val_ex], cfg.get("calibration") or {}, alarms)
-    timings["calibration_s"] = round(time.perf_counter() - t, 2)
-    for a in cal_report["alarms"]:
-        log(f"  larm {a['field']}={a['option']}: tröskel {a['threshold']:.4f}, recall (validering) "
-            f"{_fmt(a['recall'])}, falsklarm {_fmt(a['false_alarm_rate'])}")
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_dir_for(out)  # also removes what a killed earlier run left
-    try:
-        model.save(tmp)
-        form_src = resolve_form_path(cfg.get("form"))
-        shutil.copyfile(form_src, tmp / "form.yaml")
-        (tmp / "calibration.json").write_text(json.dumps(calib.to_dict(), indent=2), encoding="utf-8")
-        (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        meta = {"family": family, "name": cfg["name"], "form": form.id, "form_version": form.version,
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "childx_research": _version(), "files": file_digests(tmp, MODEL_FILE)}
-        (tmp / MODEL_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
-
-        metrics: dict[str, Any] = {"validation": cal_report}
-        if test_ex:
-            from ..evaluation import compute_metrics
-
-            t = time.perf_counter()
-            predictor = Predictor(tmp)
-            preds = predictor.predict([e.conversation for e in test_ex], key_sentence=False)
-            timings["predict_test_s"] = round(time.perf_counter() - t, 2)
-            gold = [FormRecord(id=e.conversation.id, form=e.values) for e in test_ex]
-            metrics["test"] = compute_metrics(gold, preds, form, alarms=alarms)
-            log(f"  test: medel-makro-F1 {metrics['test']['mean_macro_f1']:.3f}, "
-                f"exakt rätt fält {metrics['test']['exact_match_share']:.3f}")
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
-        timings["total_s"] = round(time.perf_counter() - t_start, 2)
-        run = {"seed": seed, "family": family, "config": cfg.get("name"), "data": origin,
-               "sizes": {"train": len(train_ex), "validation": len(val_ex), "test": len(test_ex)},
-               "timings": timings, "versions": package_versions(), "git_commit": _git_commit(),
-               "platform": platform.platform(), "argv": sys.argv}
-        if family == "transformer":
-            run["encoder"] = model.mcfg.get("encoder_source")
-        (tmp / "run.json").write_text(json.dumps(run, indent=2, ensure_ascii=False), encoding="utf-8")
-        (tmp / "model_card.md").write_text(model_card(meta, cfg, run, metrics, form), encoding="utf-8")
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    log(f"  modell: {out} ({timings['total_s']:.0f} s)")
-    return out
-
-
-def check_model_target(out: Path) -> None:
-    """A model is written only to a new folder, an empty one or an earlier model folder:
-    never over something else."""
-    if out.exists():
-        if not out.is_dir():
-            raise InputError("exists and is not a folder", path=out)
-        if any(out.iterdir()) and not (out / MODEL_FILE).exists():
-            raise InputError("exists and is not a model folder: choose another --out", path=out)
-
-
-def _fmt(x: Any) -> str:
-    return "–" if x is None else f"{x:.3f}"
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return __version__
+from .folder import verify_files
+from .train import MODEL_FILE, _family_class, check_model_target, train  # noqa: F401 - re-exported
 
 
 # --- predict ----------------------------------------------------------------------------
@@ -227,6 +59,18 @@ class Predictor:
             self.calibration = cal.Calibration.from_dict(
                 json.loads((model_dir / "calibration.json").read_text(encoding="utf-8")))
             self.family = self.meta["family"]
+            from ..summary import load_wording
+
+            # the wording copied beside the model's form; older folders: the form's own
+            self.wording = load_wording(model_dir / "form.yaml") or load_wording(self.form.id)
+            from .stacking import FILE as STACKING_FILE, Stacker
+
+            self.stacker, self.finder = None, None
+            if (model_dir / STACKING_FILE).exists():
+                from ..evidence import load_finder
+
+                self.stacker = Stacker.from_dict(json.loads((model_dir / STACKING_FILE).read_text(encoding="utf-8")))
+                self.finder = load_finder(self.form, model_dir / "form.yaml")
             self.model = _family_class(self.family).load(model_dir, self.form)
         except InputError:
             raise
@@ -237,8 +81,18 @@ class Predictor:
         if missing:
             raise InputError(f"calibration.json lacks field {missing[0]!r}", path=model_dir)
 
-    def logits(self, conversations: list[Conversation]) -> dict[str, np.ndarray]:
-        return self.model.logits(conversations)
+    def logits(self, conversations: list[Conversation], found: list | None = None) -> dict[str, np.ndarray]:
+        """The classifier's logits, combined with the evidence when the model learned to."""
+        logits = self.model.logits(conversations)
+        if self.stacker is None or self.finder is None:
+            return logits
+        from .stacking import evidence_features
+
+        found = found if found is not None else self.finder.find(conversations)
+        return self.stacker.apply(self.form, logits, evidence_features(self.form, found))
+
+    def evidence(self, conversations: list[Conversation]) -> list | None:
+        return self.finder.find(conversations) if self.finder is not None else None
 
     def predict(self, conversations: Iterable[Conversation], key_sentence: bool | None = None,
                 batch_size: int = 256) -> list[FormRecord]:
@@ -248,26 +102,28 @@ class Predictor:
         records: list[FormRecord] = []
         for start in range(0, len(conversations), batch_size):
             chunk = conversations[start:start + batch_size]
-            decisions = cal.decide(self.form, self.logits(chunk), self.calibration) if chunk else []
+            found = self.evidence(chunk) if chunk else None
+            decisions = cal.decide(self.form, self.logits(chunk, found), self.calibration) if chunk else []
             keys = self.key_sentences(chunk, decisions) if use_key else [None] * len(chunk)
-            for conv, d, key in zip(chunk, decisions, keys):
-                records.append(self._record(conv, d, key))
+            for i, (conv, d, key) in enumerate(zip(chunk, decisions, keys)):
+                records.append(self._record(conv, d, key, found[i] if found is not None else None))
         return records
 
-    def _record(self, conv: Conversation, d: dict[str, Any], key: str | None) -> FormRecord:
+    def _record(self, conv: Conversation, d: dict[str, Any], key: str | None, found=None) -> FormRecord:
         from ..summary import summarise
 
         values = dict(d["values"])
         confident = {k: v for k, v in values.items() if k not in d["needs_review"]}
-        text = summarise(confident)
+        text = summarise(confident, self.wording)
         if key:
-            text = f"{text} Citat: ”{key}”"
+            text = f"{text} Citat: ”{key}”".strip()
         for i, f in enumerate(self.form.text_fields):
             values[f.key] = text if i == 0 else ""
         form = {f.key: values[f.key] for f in self.form.fields}
+        extra = {"evidence": found.record_evidence(self.form, d["values"])} if found is not None else {}
         return FormRecord(id=conv.id, started_at=conv.started_at, organisation=conv.organisation, form=form,
                           confidence=d["confidence"], field_confidence=d["field_confidence"],
-                          needs_review=d["needs_review"], model=self.family)
+                          needs_review=d["needs_review"], model=self.family, **extra)
 
     # --- the key sentence ------------------------------------------------------------
     def key_field(self):
@@ -394,67 +250,3 @@ def predict_file(model_dir: str | Path, input_path: str | Path, output_path: str
     check_unique_ids(convs, input_path)
     predictor = load_model(model_dir)
     return write_jsonl(output_path, predictor.predict(convs))
-
-
-# --- the model card ---------------------------------------------------------------------
-
-def model_card(meta: dict[str, Any], cfg: dict[str, Any], run: dict[str, Any], metrics: dict[str, Any],
-               form: Form) -> str:
-    test = metrics.get("test") or {}
-    lines = [
-        f"# Modellkort: {meta['name']} ({meta['family']})",
-        "",
-        f"Fyller i formuläret **{form.title}** (`{form.id}`, version {form.version}) från ett samtal.",
-        f"Skapad {meta['created']}, childx-research {meta['childx_research']}, frö {run['seed']}.",
-        "",
-        "## Avsedd användning",
-        "",
-        "Stöd för dokumentation och forskning: ett förslag som en stödperson eller annoterare granskar "
-        "och rättar. **Aldrig automatiska beslut om ett barn.** Fält under sin säkerhetsgräns "
-        "(`needs_review`) lämnas till en människa. Missad akut risk är det värsta felet; tröskeln är "
-        "satt för full recall på valideringsdata, men ingen modell ersätter en människas bedömning.",
-        "",
-        "## Data",
-        "",
-        f"- Källa: {run['data']}",
-        f"- Storlek: träning {run['sizes']['train']}, validering {run['sizes']['validation']}, "
-        f"test {run['sizes']['test']} samtal (uppdelning per samtal).",
-        "- Syntetiska samtal från `childx generate` tills annoterade riktiga samtal finns: "
-        "modellens kvalitet på riktiga samtal kan vara lägre än siffrorna nedan.",
-    ]
-    if run.get("encoder"):
-        lines.append(f"- Kodare: {run['encoder']}")
-    lines += ["", "## Resultat (testdelen)", ""]
-    if test:
-        lines += [f"- Medel av makro-F1 per fält: **{test['mean_macro_f1']:.3f}**; "
-                  f"andel exakt rätt fält: {test['exact_match_share']:.3f}",
-                  f"- Kalibreringsfel (ECE): {_fmt(test.get('ece'))}; täckning vid "
-                  f"{test.get('coverage', {}).get('precision', 0.95):.0%} precision: "
-                  f"{_fmt(test.get('coverage', {}).get('coverage'))}"]
-        for a in test.get("alarms", []):
-            lines.append(f"- Larm `{a['field']}={a['option']}`: recall {_fmt(a['recall'])}, "
-                         f"falsklarmfrekvens {_fmt(a['false_alarm_rate'])} ({a['positives']} positiva)")
-        lines += ["", "| fält | makro-F1 | mikro-F1 | exakt rätt |", "|---|---|---|---|"]
-        for key, m in test["fields"].items():
-            lines.append(f"| {form.field(key).label} (`{key}`) | {m['macro_f1']:.3f} | {m['micro_f1']:.3f} | "
-                         f"{m['exact_match']:.3f} |")
-    else:
-        lines.append("Ingen testdel.")
-    val = metrics.get("validation") or {}
-    for a in val.get("alarms", []):
-        lines += ["", f"Larmtröskel `{a['field']}={a['option']}` = {a['threshold']:.4f} "
-                      f"(validering: recall {_fmt(a['recall'])}, falsklarm {_fmt(a['false_alarm_rate'])})."]
-    lines += [
-        "",
-        "## Kända begränsningar",
-        "",
-        "- Tränad på syntetiska samtal: ovanliga formuleringar, dialekter, ironi och långa "
-        "berättelser om andra personer kan läsas fel.",
-        "- Sällsynta alternativ har få exempel; deras F1 är osäker.",
-        "- Sammanfattningen skrivs från de säkra fälten; ett citat tas bara med när "
-        "anonymiseringens vakt godkänner det.",
-        "- Tidsstämplar, organisation och kanal används inte av modellen.",
-        "",
-        "Återskapa: `childx train --config config.yaml --out DIR` (se `run.json` för versioner).",
-    ]
-    return "\n".join(lines) + "\n"
