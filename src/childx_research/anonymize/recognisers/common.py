@@ -234,3 +234,18 @@ _CORE_RELATIONS = word_set("core_relations")
 
 
 _NAME_SHAPE = re.compile(rf"^[{_L}][{_L}\-]*$")
+
+
+GREETINGS = word_set("greetings")
+
+
+COMPANY_PREPS = word_set("company_preps")
+
+
+DETERMINERS = word_set("determiners")
+
+
+SUBJECT_OPENERS = word_set("subject_openers")
+
+
+FINITE_VERBS = word_set("finite_verbs")
