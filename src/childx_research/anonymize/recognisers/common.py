@@ -249,3 +249,12 @@ SUBJECT_OPENERS = word_set("subject_openers")
 
 
 FINITE_VERBS = word_set("finite_verbs")
+
+
+FACILITY_SUFFIXES = tuple(sorted(word_list("facility_suffixes"), key=len, reverse=True))
+
+
+WORK_VERBS = word_set("work_verbs")
+
+
+WORK_BETWEEN = word_set("work_between")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..lexicon import Lexicon
 from .base import Candidate, Recogniser, TextView
 from .common import (
-    DETERMINERS, DIRECTIONS, FUNCTION_WORDS, LOWER_TRIGGERS, MAX_WORD, NAME_PARTICLES, PLACE_PREPS, _PARTICLE_CAP,
+    DETERMINERS, DIRECTIONS, FACILITY_SUFFIXES, FUNCTION_WORDS, LOWER_TRIGGERS, MAX_WORD, NAME_PARTICLES, PLACE_PREPS, _PARTICLE_CAP,
     _is_cap, _possessive_base, _sentence_start, _tokenise,
 )
 from .address import AddressRules, STREET_SUFFIXES
@@ -41,6 +41,8 @@ def _skippable(low: str, lex: Lexicon) -> bool:
     if len(low) > MAX_WORD:
         return True
     if low[-3:] in _SPECIAL_TAILS and low.endswith(_SPECIAL_SUFFIXES):
+        return False
+    if low.endswith(FACILITY_SUFFIXES):
         return False
     cands = lex.lower_cands
     if low in cands or low in _LOWER_SPECIAL or ":" in low or (low[-1] == "s" and low[:-1] in cands):
@@ -135,6 +137,15 @@ class _Pass(PersonRules, PlaceRules, AddressRules, OrganisationRules):
             else:
                 lower = False
             sp = low.endswith(_SPECIAL_SUFFIXES)
+            j = self.workplace(i) if i >= 2 and lows[i - 1] == "på" else None
+            if j is not None:
+                self._mark(out, i, j, "ORGANISATION")  # "jobbar på <kedja>", "går på <skola>"
+                i = j + 1
+                continue
+            if low.endswith(FACILITY_SUFFIXES) and self.place_compound(i):
+                self._mark(out, i, i, "PLATS")  # "<ort>badet"
+                i += 1
+                continue
             if low in lex.allow or (":" in low and low.split(":", 1)[0] in lex.allow) or \
                     (low.endswith("s") and low[:-1] in lex.allow and low[:-1] in ("bris", "ecpat", "umo", "rfsl")):
                 j = self.club_or_shop(i) if low in CHAINS else None

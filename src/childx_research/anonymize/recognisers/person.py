@@ -125,8 +125,9 @@ class PersonRules:
             if self.low(i - 1) in STRONG_PLACE_PREPS and low not in FUNCTION_WORDS and low not in lex.common \
                     and low not in RELATIONS and low not in TITLES:
                 return "PLATS"  # "vi bor i Herrgården", "från Backa"
-            if lex.is_place(base) and self.low(i - 1) in STRONG_PLACE_PREPS:
-                return "PLATS"
+            if lex.is_place(base) and (self.low(i - 1) in STRONG_PLACE_PREPS or (
+                    self.low(i - 1) in PLACE_PREPS and base in lex.places)):
+                return "PLATS"  # "vid <torget>", "mot <stadsdelen>": a place list knows it
             if low in FUNCTION_WORDS or low in lex.common or low in RELATIONS or low in TITLES:
                 return None
             # a capitalised ordinary word inside a sentence: a name when a name list knows it
