@@ -38,3 +38,17 @@ def test_a_square_is_masked():
 ])
 def test_ordinary_words_are_kept(text):
     assert _found(text, "PLATS") == []
+
+
+@pytest.mark.parametrize("text, place", [
+    ("han bodde länge i USA", "USA"),                     # a country in capitals
+    ("Norge har stängt gränsen", "Norge"),                # a country first in the sentence
+    ("hon flyttade till Lunds kommun", "Lunds kommun"),   # a place and its tail
+    ("vi bor i norra Umeå", "norra Umeå"),                # a direction before a place
+])
+def test_countries_tails_and_directions(text, place):
+    assert place in _found(text, "PLATS")
+
+
+def test_sweden_is_kept():
+    assert _found("jag har bott i Sverige i tre år", "PLATS") == []

@@ -226,8 +226,8 @@ class _Pass(PersonRules, PlaceRules, AddressRules, OrganisationRules):
                     start -= 1  # "van der Burgh", "C G Jung"
             elif label == "PLATS":
                 j = self.extend_place(i)
-                if i > 0 and lows[i - 1] in DIRECTIONS and _is_cap(words[i - 1]) and \
-                        self.adjacent(i - 1, i) and labels[i - 1] is None:
+                if i > 0 and lows[i - 1] in DIRECTIONS and (_is_cap(words[i - 1]) or lows[i - 1][-1] == "a") and \
+                        self.adjacent(i - 1, i) and labels[i - 1] is None:  # "i södra Stockholm"
                     start = i - 1
             else:
                 j = i

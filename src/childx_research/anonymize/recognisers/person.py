@@ -142,6 +142,8 @@ class PersonRules:
                 return self.label_for(base, i)  # "med Chuck Hagel", "Ed King"
             return None
         # at the start of a sentence: a gazetteer, or the context, must say it is a name
+        if base in lex.countries and low not in FUNCTION_WORDS and low not in lex.common:
+            return "PLATS"  # "Japan börjar ...", "Israels premiärminister"
         if self.is_first(base) and self.line_alone(i) and self.signature_position(i):
             return "PERSON"  # a signature: "/Inge (svara hellre på ...)", "- May", "Max, ni når mig på"
         if (low in FUNCTION_WORDS or low in lex.common) and not (
@@ -239,6 +241,8 @@ class PersonRules:
         base = _possessive_base(low, lex)
         if self.is_first(base):
             return "PERSON"
+        if base in lex.countries:
+            return "PLATS"  # "USA"
         if lex.is_place(base) and not lex.is_ordinary(base):
             return "PLATS"
         if i > 0 and self.labels[i - 1] == "PERSON" and self.adjacent(i - 1, i):
