@@ -66,3 +66,11 @@ def test_both_voices_lose_the_name():
     out, _ = anonymize_conversations([conv], style="tags")
     for m in out[0].messages:
         assert "sam" not in m.text.lower().replace("samtal", "")
+
+
+def test_names_in_a_list_with_other_names():
+    assert _persons("jag, Oskar, sten och Wilma var där") == ["Oskar", "sten", "Wilma"]
+
+
+def test_a_list_of_ordinary_words_stays():
+    assert _persons("vi hade sand, sten och grus") == []

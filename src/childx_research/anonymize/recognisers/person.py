@@ -226,6 +226,8 @@ class PersonRules:
         after_rel = False
         if i >= 1 and self.text[self.ends[i - 1]:self.starts[i]].strip(" \t") == "," and prev in RELATIONS:
             after_rel = True  # "en släkting, jon"
+        if i >= 1 and self.labels[i - 1] == "PERSON" and self.text[self.ends[i - 1]:self.starts[i]].strip(" \t") == ",":
+            chain = True  # a list of names: "Bo, sten och Klara"
         if sv_first and (chain or after_rel or self.apposition(i)):
             return "PERSON"
         if sv_first and _NAME_SHAPE.match(low) and self.name_from_context(i):
