@@ -46,7 +46,10 @@ from childx_research.anonymize.evaluate import GOLD_LABELS, STRUCTURED, evaluate
 from childx_research.records import Conversation
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data") if p.is_dir()),
+              ROOT.parent / "shared" / "data")
+#: The country every contact is in: deliberately kept; LOC is also reported without it.
+KEPT_LOC = ("Sverige", "Sveriges")
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -115,6 +118,9 @@ def evaluate_ner(path: Path, per_conversation: int = 20) -> dict:
             for (tok, tag), same in zip(sent, unchanged):
                 tag = tag if tag in ("PER", "LOC", "ORG", "MISC") else "0"
                 total[tag] += 1
+                if tag == "LOC" and tok in KEPT_LOC:
+                    total["LOC_kept_country"] += 1
+                    kept["LOC_kept_country"] += same
                 if same:
                     kept[tag] += 1
                     if tag == "PER":
@@ -122,10 +128,13 @@ def evaluate_ner(path: Path, per_conversation: int = 20) -> dict:
                 elif tag == "0":
                     changed_examples[tok] += 1
     removed = {tag: (total[tag] - kept[tag]) / total[tag] if total[tag] else None for tag in total}
+    loc_ex = total["LOC"] - total["LOC_kept_country"]
+    removed["LOC_except_sverige"] = (loc_ex - (kept["LOC"] - kept["LOC_kept_country"])) / loc_ex if loc_ex else None
     chars = sum(len(m.text) for c in convs for m in c.messages)
     return {
-        "sentences": len(sents), "tokens": sum(total.values()),
-        "PER_removed": removed.get("PER"), "LOC_removed": removed.get("LOC"), "ORG_removed": removed.get("ORG"),
+        "sentences": len(sents), "tokens": sum(v for k, v in total.items() if k != "LOC_kept_country"),
+        "PER_removed": removed.get("PER"), "LOC_removed": removed.get("LOC"),
+        "LOC_removed_except_sverige": removed.get("LOC_except_sverige"), "ORG_removed": removed.get("ORG"),
         "MISC_removed": removed.get("MISC"), "ordinary_changed": removed.get("0"),
         "PER_tokens": total["PER"], "LOC_tokens": total["LOC"], "ordinary_tokens": total["0"],
         "mb_per_s_in_process": chars / elapsed / 1e6,
@@ -136,7 +145,7 @@ def evaluate_ner(path: Path, per_conversation: int = 20) -> dict:
 
 # --- (c) throughput ---------------------------------------------------------------------------
 
-def throughput(contacts, mb: float) -> dict:
+def throughput(contacts, mb: float, jobs: int = 1) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="anon-bench-"))
     try:
         src = tmp / "conversations.jsonl"
@@ -151,7 +160,7 @@ def throughput(contacts, mb: float) -> dict:
                     fh.write(json.dumps(d, ensure_ascii=False) + "\n")
         nbytes = src.stat().st_size
         exe = shutil.which("childx", path=str(Path(sys.executable).parent)) or "childx"
-        cmd = [exe, "anonymize", "--input", str(src), "--output", str(tmp / "out.jsonl")]
+        cmd = [exe, "anonymize", "--input", str(src), "--output", str(tmp / "out.jsonl"), "--jobs", str(jobs)]
         import resource
 
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -162,7 +171,7 @@ def throughput(contacts, mb: float) -> dict:
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if proc.returncode != 0:
             return {"error": proc.stderr.strip()[-500:]}
-        return {"input_mb": nbytes / 1e6, "seconds": wall, "cpu_seconds": cpu, "mb_per_s": nbytes / 1e6 / wall,
+        return {"jobs": jobs, "input_mb": nbytes / 1e6, "seconds": wall, "cpu_seconds": cpu, "mb_per_s": nbytes / 1e6 / wall,
                 "mb_per_cpu_s": nbytes / 1e6 / cpu if cpu else None}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -170,7 +179,7 @@ def throughput(contacts, mb: float) -> dict:
 
 # --- (d) hand-written dev conversations ------------------------------------------------------------
 
-def evaluate_dev(path: Path) -> dict:
+def evaluate_dev(path: Path, show: bool = False) -> dict:
     rows = [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
     convs = [Conversation.model_validate(r) for r in rows]
     out, report = anonymize_conversations(convs, style="pseudonym", seed=3)
@@ -181,9 +190,12 @@ def evaluate_dev(path: Path) -> dict:
         for p in r.get("pii", []):
             n_pii += 1
             if re.search(r"(?<![\w])" + re.escape(p["text"]) + r"(?![\w])", text):
-                leaks.append(f"{r['id']}: {p['label']}")
+                leaks.append(f"{r['id']}: {p['label']}" + (f" {p['text']!r}" if show else ""))
+    by_type = Counter(l.split(": ", 1)[1].split(" ")[0] for l in leaks)
+    structured = sum(by_type[lab] for lab in STRUCTURED)
     return {"conversations": len(rows), "pii_strings": n_pii, "leaks": len(leaks), "leaked": leaks,
-            "replacements": report["replacements"]}
+            "leaks_by_type": dict(sorted(by_type.items())), "structured_leaks": structured,
+            "removed": (n_pii - len(leaks)) / n_pii if n_pii else None, "replacements": report["replacements"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,10 +203,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--ner-corpus", type=Path, default=SHARED / "swedish-ner-corpus" / "train_corpus.txt")
-    ap.add_argument("--dev", type=Path, default=SHARED / "dev-conversations.jsonl")
+    ap.add_argument("--dev", type=Path, action="append", default=None,
+                    help="Hand-written dev conversations (repeatable; default: both dev sets beside the repository).")
     ap.add_argument("--mb", type=float, default=5.0, help="Size of the throughput input in MB.")
     ap.add_argument("--json", type=Path, default=None, help="Also write the results here.")
-    ap.add_argument("--show-leaks", action="store_true", help="Print examples of leaks (generated data only).")
+    ap.add_argument("--show-leaks", action="store_true",
+                    help="Print examples of leaks (generated data; the dev sets' leaked strings: local use only).")
     ap.add_argument("--show-extra", action="store_true",
                     help="Print examples of detections that match no gold span (generated data only).")
     args = ap.parse_args(argv)
@@ -225,41 +239,57 @@ def main(argv: list[str] | None = None) -> int:
         results["ner"] = ner
         print(f"\n(b) Svenska NER-korpusen ({ner['sentences']} meningar, {ner['tokens']} token), --style tags")
         print(_table([
-            ["PER borttagna", _fmt(ner["PER_removed"]), ">= 0.97"],
-            ["LOC borttagna", _fmt(ner["LOC_removed"]), ""],
+            ["PER borttagna", _fmt(ner["PER_removed"]), ">= 0.98"],
+            ["LOC borttagna", _fmt(ner["LOC_removed"]), ">= 0.90"],
+            ["LOC borttagna utom Sverige", _fmt(ner["LOC_removed_except_sverige"]), ""],
             ["ORG borttagna", _fmt(ner["ORG_removed"]), ""],
-            ["vanliga ord (0) ändrade", _fmt(ner["ordinary_changed"]), "<= 0.02"],
+            ["vanliga ord (0) ändrade", f"{ner['ordinary_changed']:.4f}", "<= 0.005"],
         ], ["mått", "värde", "mål"]))
     else:
         print(f"\n(b) NER-korpusen saknas ({args.ner_corpus}): hoppar över")
 
-    tp = throughput(contacts, args.mb)
+    tp = throughput(contacts, args.mb, jobs=1)
     results["throughput"] = tp
     if "error" in tp:
         print(f"\n(c) Genomströmning: kommandot misslyckades: {tp['error']}")
     else:
-        print(f"\n(c) Genomströmning, hela kommandot `childx anonymize` (en tråd) på {tp['input_mb']:.1f} MB: "
+        print(f"\n(c) Genomströmning, hela kommandot `childx anonymize --jobs 1` på {tp['input_mb']:.1f} MB: "
               f"{tp['mb_per_cpu_s']:.2f} MB per CPU-sekund ({tp['cpu_seconds']:.1f} s CPU; mål >= 1), "
               f"{tp['mb_per_s']:.2f} MB/s väggtid ({tp['seconds']:.1f} s; beror på hur upptagen maskinen är)")
+        if (os.cpu_count() or 1) >= 2:
+            tp2 = throughput(contacts, args.mb, jobs=2)
+            results["throughput_jobs2"] = tp2
+            if "error" not in tp2:
+                print(f"    --jobs 2: {tp2['mb_per_s']:.2f} MB/s väggtid ({tp2['seconds']:.1f} s), "
+                      f"{tp2['mb_per_s'] / tp['mb_per_s']:.2f} gånger --jobs 1")
 
-    if args.dev.is_file():
-        dev = evaluate_dev(args.dev)
-        results["dev"] = dev
-        print(f"\n(d) Handskrivna dev-samtal: {dev['conversations']} samtal, {dev['pii_strings']} personuppgifter, "
-              f"kvar efter anonymisering: {dev['leaks']}" + (f" ({', '.join(dev['leaked'])})" if dev["leaked"] else ""))
-    else:
-        print(f"\n(d) Dev-samtalen saknas ({args.dev}): hoppar över")
+    devs = args.dev or [SHARED / "dev-conversations.jsonl", SHARED / "dev-conversations-2.jsonl"]
+    results["dev"] = {}
+    for dev_path in devs:
+        if not dev_path.is_file():
+            print(f"\n(d) Dev-samtalen saknas ({dev_path}): hoppar över")
+            continue
+        dev = evaluate_dev(dev_path, show=args.show_leaks)
+        results["dev"][dev_path.name] = dev
+        kinds = ", ".join(f"{k} {v}" for k, v in dev["leaks_by_type"].items()) or "inga"
+        print(f"\n(d) Handskrivna dev-samtal {dev_path.name}: {dev['conversations']} samtal, {dev['pii_strings']} "
+              f"personuppgifter, kvar efter anonymisering: {dev['leaks']} ({_fmt(dev['removed'])} borttagna; "
+              f"per typ: {kinds}; strukturerade: {dev['structured_leaks']}, mål 0)")
+        for leak in dev["leaked"]:
+            print(f"  läcka {leak}")
 
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         slim = json.loads(json.dumps(results, default=str))
         slim.get("generated", {}).pop("leak_examples", None)
         slim.get("generated", {}).pop("extra_examples", None)  # generated data only, but keep the file small
+        for dev in slim.get("dev", {}).values():
+            dev["leaked"] = [l.split(" '", 1)[0] for l in dev["leaked"]]  # never a dev set's string in a file
         args.json.write_text(json.dumps(slim, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(f"\nresultat: {args.json}")
     ok = results["generated"]["structured_leaks"] == 0 and (
-        "ner" not in results or (results["ner"]["PER_removed"] >= 0.97 and results["ner"]["ordinary_changed"] <= 0.02)
-    ) and (tp.get("mb_per_cpu_s") or 0) >= 1.0
+        "ner" not in results or (results["ner"]["PER_removed"] >= 0.98 and results["ner"]["ordinary_changed"] <= 0.005)
+    ) and (tp.get("mb_per_cpu_s") or 0) >= 1.0 and all(d["structured_leaks"] == 0 for d in results["dev"].values())
     print("\nalla mål uppfyllda" if ok else "\nminst ett mål är inte uppfyllt")
     return 0 if ok else 1
 

@@ -123,7 +123,8 @@ def check_anonymised(conv: Conversation, *, lexicon: Lexicon | None = None) -> l
     recorded = _recorded(conv)
     texts = [m.text for m in conv.messages]
     findings: list[Finding] = []
-    for i, (text, found) in enumerate(zip(texts, detect_messages(texts, lexicon=lex))):
+    roles = [m.role for m in conv.messages]
+    for i, (text, found) in enumerate(zip(texts, detect_messages(texts, lexicon=lex, roles=roles))):
         for sp in _uncovered(text, found, recorded.get(i, [])):
             findings.append(Finding(i, sp.label, sp.start, sp.end))
     return findings
@@ -143,7 +144,8 @@ def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: L
     surrogates = Surrogates(lex, _rng_for(seed, conv.id, index))
     counts: Counter[str] = Counter()
     recorded: list[list[tuple[int, int, str]]] = [[] for _ in texts]
-    found = detect_messages(texts, lexicon=lex)
+    roles = [m.role for m in conv.messages]
+    found = detect_messages(texts, lexicon=lex, roles=roles)
     for _ in range(MAX_PASSES):
         changed = False
         for i, spans in enumerate(found):
@@ -172,7 +174,7 @@ def _anonymise_one(conv: Conversation, style: str, seed: int, index: int, lex: L
                 found[i] = spans
     else:
         # still something after MAX_PASSES: tag whatever is left (never happens in tests)
-        for i, spans in enumerate(detect_messages(texts, lexicon=lex)):
+        for i, spans in enumerate(detect_messages(texts, lexicon=lex, roles=roles)):
             todo = _uncovered(texts[i], spans, recorded[i])
             if todo:
                 keep = [r for r in recorded[i] if not any(r[0] < sp.end and sp.start < r[1] for sp in todo)]

@@ -24,6 +24,7 @@ personnummer whose check digit is wrong (masked, but not claimed to be a personn
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Sequence
 
 from .lexicon import Lexicon, load_lexicon
@@ -42,6 +43,16 @@ def _detect_text(text: str, lex: Lexicon) -> list[Span]:
 
 
 SEPARATOR = "\n\n"
+#: Between two messages of the same person where the first ends in a number and the next
+#: begins with one ("070 174" then "06 53"): the number is read as one.
+JOINER = " "
+_TAIL_NUMBER = re.compile(r"(?:^|[^\w])(?:\+[ \t]?46|0)[\d \t\-]*\d[ \t]*$")
+_HEAD_NUMBER = re.compile(r"^[ \t]*\d[\d \t\-]*(?:$|[^\w])")
+
+
+def _continues_number(prev: str, nxt: str) -> bool:
+    """``nxt`` continues a number that ``prev`` ends with (a phone split over two messages)."""
+    return _TAIL_NUMBER.search(prev) is not None and _HEAD_NUMBER.match(nxt) is not None
 
 
 def detect(text: str, *, lexicon: Lexicon | None = None) -> list[Span]:
@@ -49,28 +60,46 @@ def detect(text: str, *, lexicon: Lexicon | None = None) -> list[Span]:
     return _detect_text(text, lexicon or load_lexicon())
 
 
-def detect_messages(texts: Sequence[str], *, lexicon: Lexicon | None = None) -> list[list[Span]]:
+def detect_messages(texts: Sequence[str], *, lexicon: Lexicon | None = None,
+                    roles: Sequence[str] | None = None) -> list[list[Span]]:
     """Personal data in the messages of one conversation, per message.
 
-    The messages are read together, so that a name found with certainty in one message is
-    also found where it appears in another in a position that alone would not have been
-    enough (at the start of a sentence, or in lower case).
+    The conversation is one document: the messages are read together, so that a name found
+    with certainty in one message is also found where it appears in another in a position
+    that alone would not have been enough (at the start of a sentence, or in lower case).
+    With ``roles``, a number that one person continues in their next message is read as
+    one number, and its two parts are found in both messages.
     """
     lex = lexicon or load_lexicon()
     if not texts:
         return []
-    joined = SEPARATOR.join(texts)
-    spans = _detect_text(joined, lex)
-    out: list[list[Span]] = [[] for _ in texts]
+    parts: list[str] = []
     offsets = []
     pos = 0
-    for t in texts:
+    for k, t in enumerate(texts):
+        if k:
+            sep = SEPARATOR
+            if roles is not None and roles[k] == roles[k - 1] and _continues_number(texts[k - 1], t):
+                sep = JOINER
+            parts.append(sep)
+            pos += len(sep)
         offsets.append(pos)
-        pos += len(t) + len(SEPARATOR)
+        parts.append(t)
+        pos += len(t)
+    joined = "".join(parts)
+    spans = _detect_text(joined, lex)
+    out: list[list[Span]] = [[] for _ in texts]
     for sp in spans:
         k = bisect.bisect_right(offsets, sp.start) - 1
-        base = offsets[k]
-        end = min(sp.end, base + len(texts[k]))
-        if end > sp.start:
-            out[k].append(Span(sp.start - base, end - base, sp.label))
+        while k < len(texts) and offsets[k] < sp.end:
+            base = offsets[k]
+            start = max(sp.start, base)
+            end = min(sp.end, base + len(texts[k]))
+            if end > start:
+                piece = texts[k][start - base:end - base]
+                lead = len(piece) - len(piece.lstrip())
+                trail = len(piece) - len(piece.rstrip())
+                if end - trail > start + lead:
+                    out[k].append(Span(start - base + lead, end - base - trail, sp.label))
+            k += 1
     return out

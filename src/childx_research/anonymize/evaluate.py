@@ -29,7 +29,7 @@ def evaluate_generated(contacts) -> dict:
     label_confusion = Counter()
     for c in contacts:
         texts = [m.text for m in c.messages]
-        det = detect_messages(texts)
+        det = detect_messages(texts, roles=[m.role for m in c.messages])
         for sp in c.pii:
             total_by[sp.label] += 1
             spans = det[sp.message]

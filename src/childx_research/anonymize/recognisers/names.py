@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..lexicon import Lexicon
 from .base import Candidate, Recogniser, TextView
 from .common import (
-    DIRECTIONS, FUNCTION_WORDS, LOWER_TRIGGERS, MAX_WORD, NAME_PARTICLES, PLACE_PREPS, _PARTICLE_CAP,
+    DETERMINERS, DIRECTIONS, FACILITY_SUFFIXES, FUNCTION_WORDS, LOWER_TRIGGERS, MAX_WORD, NAME_PARTICLES, PLACE_PREPS, _PARTICLE_CAP,
     _is_cap, _possessive_base, _sentence_start, _tokenise,
 )
 from .address import AddressRules, STREET_SUFFIXES
@@ -41,6 +41,8 @@ def _skippable(low: str, lex: Lexicon) -> bool:
     if len(low) > MAX_WORD:
         return True
     if low[-3:] in _SPECIAL_TAILS and low.endswith(_SPECIAL_SUFFIXES):
+        return False
+    if low.endswith(FACILITY_SUFFIXES):
         return False
     cands = lex.lower_cands
     if low in cands or low in _LOWER_SPECIAL or ":" in low or (low[-1] == "s" and low[:-1] in cands):
@@ -135,6 +137,15 @@ class _Pass(PersonRules, PlaceRules, AddressRules, OrganisationRules):
             else:
                 lower = False
             sp = low.endswith(_SPECIAL_SUFFIXES)
+            j = self.workplace(i) if i >= 2 and lows[i - 1] == "på" else None
+            if j is not None:
+                self._mark(out, i, j, "ORGANISATION")  # "jobbar på <kedja>", "går på <skola>"
+                i = j + 1
+                continue
+            if low.endswith(FACILITY_SUFFIXES) and self.place_compound(i):
+                self._mark(out, i, i, "PLATS")  # "<ort>badet"
+                i += 1
+                continue
             if low in lex.allow or (":" in low and low.split(":", 1)[0] in lex.allow) or \
                     (low.endswith("s") and low[:-1] in lex.allow and low[:-1] in ("bris", "ecpat", "umo", "rfsl")):
                 j = self.club_or_shop(i) if low in CHAINS else None
@@ -215,8 +226,8 @@ class _Pass(PersonRules, PlaceRules, AddressRules, OrganisationRules):
                     start -= 1  # "van der Burgh", "C G Jung"
             elif label == "PLATS":
                 j = self.extend_place(i)
-                if i > 0 and lows[i - 1] in DIRECTIONS and _is_cap(words[i - 1]) and \
-                        self.adjacent(i - 1, i) and labels[i - 1] is None:
+                if i > 0 and lows[i - 1] in DIRECTIONS and (_is_cap(words[i - 1]) or lows[i - 1][-1] == "a") and \
+                        self.adjacent(i - 1, i) and labels[i - 1] is None:  # "i södra Stockholm"
                     start = i - 1
             else:
                 j = i
@@ -228,6 +239,12 @@ class _Pass(PersonRules, PlaceRules, AddressRules, OrganisationRules):
         for k in range(i, j + 1):
             self.labels[k] = label
         out.append((self.starts[i], self.ends[j], label, 12))
+
+
+def _propagate_lower(tp: _Pass, k: int) -> bool:
+    """A lower-case occurrence of a name that is a word, inside a sentence: the name unless
+    a word that takes a noun is right before ("till sam" is the name, "en sten" is not)."""
+    return k >= 1 and tp.lows[k - 1] not in DETERMINERS and tp.adjacent(k - 1, k)
 
 
 class NameRecogniser(Recogniser):
@@ -243,6 +260,10 @@ class NameRecogniser(Recogniser):
         tp = _Pass(view.text, covered or [], lex, view.tokens)
         toks = tp.run()
         known: dict[str, str] = {}
+        # a first name that is also a word ("Sam", "saga", "ros"), found as a name from its
+        # capital or its context: every other occurrence is the name too, in any case, unless
+        # the words around it give the ordinary reading ("en ros")
+        words_known: set[str] = set()
         for k, lab in enumerate(tp.labels):
             if lab in ("PERSON", "PLATS"):
                 low = tp.lows[k]
@@ -250,6 +271,10 @@ class NameRecogniser(Recogniser):
                     continue
                 base = _possessive_base(low, lex)
                 if len(base) >= 3 and not lex.is_strong(base):
+                    known.setdefault(base, lab)
+                elif lab == "PERSON" and len(base) >= 3 and base in lex.first_gender and \
+                        base not in FUNCTION_WORDS and base not in lex.common:
+                    words_known.add(base)
                     known.setdefault(base, lab)
         if known:
             out2: list[Candidate] = []
@@ -261,7 +286,16 @@ class NameRecogniser(Recogniser):
                         not (low[-2:] in ("'s", "’s") and low[:-2] in known):
                     continue
                 base = _possessive_base(low, lex)
-                if base in known and (_is_cap(tp.words[k]) or tp.words[k].isupper() or not lex.is_ordinary(low)):
+                if base not in known and low[-1] == "s" and low[:-1] in words_known:
+                    base = low[:-1]  # "Sams", "sagas": the genitive of a name that is a word
+                if base not in known:
+                    continue
+                if base in words_known:
+                    if not tp.ordinary_reading(k) and (not tp.words[k].islower() or tp.sentence_start(k) or
+                                                       tp.name_from_context(k) or _propagate_lower(tp, k)):
+                        tp.labels[k] = "PERSON"
+                        out2.append((tp.starts[k], tp.ends[k], "PERSON", 13))
+                elif _is_cap(tp.words[k]) or tp.words[k].isupper() or not lex.is_ordinary(low):
                     tp.labels[k] = known[base]
                     out2.append((tp.starts[k], tp.ends[k], known[base], 13))
             toks += out2

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from ..words import word_list, word_set
-from .common import DIRECTIONS, FUNCTION_WORDS, _is_cap, _possessive_base, _typo_of, is_typo_of_common
+from .common import DIRECTIONS, FUNCTION_WORDS, WORK_BETWEEN, WORK_VERBS, _is_cap, _possessive_base, _typo_of, is_typo_of_common
 
 
 SCHOOL_SUFFIXES = word_list("school_suffixes")
@@ -54,6 +54,32 @@ _SCHOOL_HEADS = word_set("school_heads")
 
 class OrganisationRules:
     """Rules of the token stage (mixed into :class:`.names._Pass`)."""
+
+    def workplace(self, i: int) -> int | None:
+        """A workplace or school by its short name after "jobbar på", "går (tvåan) på",
+        "praktik på" ("jobbar på <kedja>", "går på <skola>"): the last word of the name, or None.
+        An ordinary word there ("går på bio", "jobbar på lager") is kept."""
+        if i < 2 or self.lows[i - 1] != "på" or not self.adjacent(i - 1, i):
+            return None
+        k = i - 2
+        while k >= 0 and k >= i - 4 and self.lows[k] in WORK_BETWEEN:
+            k -= 1
+        if k < 0 or self.lows[k] not in WORK_VERBS:
+            return None
+        low, lex, w = self.lows[i], self.lex, self.words[i]
+        if low in FUNCTION_WORDS or len(low) < 2:
+            return None
+        if self.club_or_shop(i) is not None or self.school_words(i) is not None or \
+                (low.endswith(SCHOOL_SUFFIXES) and self.school(i) is not None):
+            return None  # the longer name rules read it ("ICA Kvantum Torsby", "X gymnasium")
+        chain = low in CHAINS
+        if not chain and (lex.is_ordinary(low) or low in lex.allow or lex.is_place(low)):
+            return None
+        j = i
+        while self.adjacent(j, j + 1) and _is_cap(self.words[j + 1]) and _is_cap(w) and \
+                not lex.is_ordinary(self.lows[j + 1]) and not lex.is_place(self.lows[j + 1]):
+            j += 1
+        return j
 
     def school(self, i: int) -> int | None:
         lex, low = self.lex, self.lows[i]

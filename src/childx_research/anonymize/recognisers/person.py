@@ -5,7 +5,7 @@ the gazetteers and chat context ("jag heter emma", "min kille jocke", "mamma och
 from __future__ import annotations
 
 from .common import (
-    AGGRESSIVE_START, FUNCTION_WORDS, HETER, NAME_PARTICLES, OWNERS, PLACE_PREPS, PLACE_VERBS,
+    AGGRESSIVE_START, COMPANY_PREPS, DETERMINERS, FINITE_VERBS, FUNCTION_WORDS, GREETINGS, SUBJECT_OPENERS, HETER, NAME_PARTICLES, OWNERS, PLACE_PREPS, PLACE_VERBS,
     PRONOUNS_3, RELATIONS, SPEECH_AFTER, SPEECH_BEFORE, STRONG_PLACE_PREPS, TITLES, _CORE_RELATIONS,
     _NAME_SHAPE, _NEVER_NAMES, _ROMAN, _SLANG, _is_cap, _possessive_base, _typo_of, _typo_of_word,
     is_typo_of_common,
@@ -44,7 +44,46 @@ class PersonRules:
         if gap not in (",", "(", "-", "–"):
             return False
         a, b = self.lows[j], self.lows[j + 1]
+        if a in OWNERS and b in DETERMINERS and j + 2 < self.n and self.lows[j + 2] in RELATIONS:
+            return True  # "X, min bästa vän", "X, min nya kille"
         return (a in OWNERS and b in RELATIONS) or a in ("mamma", "pappa", "bror", "syster", "kompis")
+
+    def phrase_before(self, i: int, words: frozenset[str]) -> bool:
+        """The one or two words right before word ``i`` are an entry of ``words``."""
+        if i < 1 or not self.words[i - 1] or self.text[self.ends[i - 1]:self.starts[i]].strip(" \t"):
+            return False
+        prev = self.lows[i - 1]
+        if prev in words:
+            return True
+        return i >= 2 and self.adjacent(i - 2, i - 1) and f"{self.lows[i - 2]} {prev}" in words
+
+    def vocative_end(self, i: int) -> bool:
+        """Nothing but punctuation, an emoji or the end of the text after word ``i`` ("tack X 💜")."""
+        rest = self.text[self.ends[i]:self.ends[i] + 4].lstrip(" \t")
+        return rest == "" or not (rest[0].isalnum() or rest[0] in "-'’@_")
+
+    def ordinary_reading(self, i: int) -> bool:
+        """An article, a possessive or an adjective right before: the word's ordinary sense
+        ("en sten", "den rosen", "ingen saga")."""
+        return i >= 1 and self.lows[i - 1] in DETERMINERS and self.adjacent(i - 1, i)
+
+    def name_from_context(self, i: int) -> bool:
+        """A known first name that is also a word, shown to be a name by its context: a vocative
+        ("tack X", "…, X."), company ("hos X", "med X"), or the subject of a finite verb at the
+        start of a clause ("X kollar min mobil", "men X är 15")."""
+        if self.ordinary_reading(i):
+            return False
+        if self.vocative_end(i) and (self.phrase_before(i, GREETINGS) or (
+                i >= 1 and self.text[self.ends[i - 1]:self.starts[i]].strip(" \t") == ","
+                and self.text[self.ends[i]:self.ends[i] + 1] in (".", "!", "?", "…"))):
+            return True
+        if self.phrase_before(i, COMPANY_PREPS) and (self.vocative_end(i) or self.low(i + 1) not in FINITE_VERBS):
+            return True
+        if self.adjacent(i, i + 1) and self.low(i + 1) in FINITE_VERBS and self.low(i + 1) not in DETERMINERS:
+            if self.sentence_start(i) or (self.phrase_before(i, SUBJECT_OPENERS) and
+                                          self.text[self.ends[i - 1]:self.starts[i]].strip(" \t") == ""):
+                return True
+        return False
 
     def line_alone(self, i: int) -> bool:
         """Followed by a comma, the end of the line or the end of the text (a signature)."""
@@ -86,8 +125,9 @@ class PersonRules:
             if self.low(i - 1) in STRONG_PLACE_PREPS and low not in FUNCTION_WORDS and low not in lex.common \
                     and low not in RELATIONS and low not in TITLES:
                 return "PLATS"  # "vi bor i Herrgården", "från Backa"
-            if lex.is_place(base) and self.low(i - 1) in STRONG_PLACE_PREPS:
-                return "PLATS"
+            if lex.is_place(base) and (self.low(i - 1) in STRONG_PLACE_PREPS or (
+                    self.low(i - 1) in PLACE_PREPS and base in lex.places)):
+                return "PLATS"  # "vid <torget>", "mot <stadsdelen>": a place list knows it
             if low in FUNCTION_WORDS or low in lex.common or low in RELATIONS or low in TITLES:
                 return None
             # a capitalised ordinary word inside a sentence: a name when a name list knows it
@@ -102,6 +142,8 @@ class PersonRules:
                 return self.label_for(base, i)  # "med Chuck Hagel", "Ed King"
             return None
         # at the start of a sentence: a gazetteer, or the context, must say it is a name
+        if base in lex.countries and low not in FUNCTION_WORDS and low not in lex.common:
+            return "PLATS"  # "Japan börjar ...", "Israels premiärminister"
         if self.is_first(base) and self.line_alone(i) and self.signature_position(i):
             return "PERSON"  # a signature: "/Inge (svara hellre på ...)", "- May", "Max, ni når mig på"
         if (low in FUNCTION_WORDS or low in lex.common) and not (
@@ -184,7 +226,11 @@ class PersonRules:
         after_rel = False
         if i >= 1 and self.text[self.ends[i - 1]:self.starts[i]].strip(" \t") == "," and prev in RELATIONS:
             after_rel = True  # "en släkting, jon"
+        if i >= 1 and self.labels[i - 1] == "PERSON" and self.text[self.ends[i - 1]:self.starts[i]].strip(" \t") == ",":
+            chain = True  # a list of names: "Bo, sten och Klara"
         if sv_first and (chain or after_rel or self.apposition(i)):
+            return "PERSON"
+        if sv_first and _NAME_SHAPE.match(low) and self.name_from_context(i):
             return "PERSON"
         return None
 
@@ -197,6 +243,8 @@ class PersonRules:
         base = _possessive_base(low, lex)
         if self.is_first(base):
             return "PERSON"
+        if base in lex.countries:
+            return "PLATS"  # "USA"
         if lex.is_place(base) and not lex.is_ordinary(base):
             return "PLATS"
         if i > 0 and self.labels[i - 1] == "PERSON" and self.adjacent(i - 1, i):
