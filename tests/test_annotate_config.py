@@ -6,10 +6,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from childx_research.annotate.config import (DIALOG_KEY, DIALOG_TAG, MISSED_TAG, MISSED_TITLE,
+from childx_research.annotate.config import (DIALOG_KEY, DIALOG_TAG, EVIDENCE_TAG, MISSED_TAG, MISSED_TITLE,
                                              conversation_from_task, instructions_html, label_config, task_data)
 from childx_research.annotate.results import (AnnotationRecord, MissedSpan, annotation_record, certainty, consensus,
-                                              is_complete, prediction_result, result_values)
+                                              evidence_result, is_complete, prediction_result, result_values)
 from childx_research.records import PII_LABELS, Conversation
 
 
@@ -48,7 +48,7 @@ def test_config_shows_a_dialogue_and_a_missed_personal_data_tag(any_form):
     (para,) = root.iter("Paragraphs")
     assert para.get("name") == DIALOG_TAG and para.get("value") == f"${DIALOG_KEY}"
     assert para.get("layout") == "dialogue" and para.get("nameKey") == "roll"
-    (span,) = root.iter("ParagraphLabels")
+    span = next(t for t in root.iter("ParagraphLabels") if t.get("name") == MISSED_TAG)
     assert span.get("name") == MISSED_TAG and span.get("toName") == DIALOG_TAG
     assert {l.get("alias") for l in span.iter("Label")} == set(PII_LABELS) | {"IDNUMMER"}
     assert MISSED_TITLE in [h.get("value") for h in root.iter("Header")]
@@ -136,3 +136,38 @@ def test_prefilled_leaves_review_fields_empty_but_keeps_raised_alarms():
     calm = FormRecord(id="k2", form={"akut_risk": "nej"}, needs_review=["akut_risk"])
     assert prefilled(calm, {"akut_risk": {"ja"}}) == {}
     assert prefilled(FormRecord(id="k3", form={"alder": "13_15"})) == {"alder": "13_15"}
+
+
+def test_config_has_an_evidence_mark_per_choice_field(any_form):
+    root = ET.fromstring(label_config(any_form))
+    tags = {t.get("name"): t for t in root.iter("ParagraphLabels")}
+    assert set(tags) == {MISSED_TAG, EVIDENCE_TAG} and tags[EVIDENCE_TAG].get("toName") == DIALOG_TAG
+    labels = tags[EVIDENCE_TAG].findall("Label")
+    assert [l.get("alias") for l in labels] == [f.key for f in any_form.choice_fields]
+    assert all(l.get("value").endswith(f.label) for l, f in zip(labels, any_form.choice_fields))
+    # no evidence label reads like a personal-data label (pull tells them apart by tag anyway)
+    missed_values = {l.get("value") for l in tags[MISSED_TAG].findall("Label")}
+    assert not missed_values & {l.get("value") for l in labels}
+    assert "-" in EVIDENCE_TAG
+
+
+def test_evidence_becomes_marks_on_the_dialogue_and_is_never_read_back_as_an_answer(form):
+    texts = ["hej", "hur gammal är du?", "jag är 15 och går i nian"]
+    single = form.choice_fields[0]
+    multi = next(f for f in form.choice_fields if f.kind == "multi")
+    evidence = {
+        single.key: [{"message": 2, "text": "jag är 15", "start": 0, "end": 9},
+                     {"message": 2, "text": "jag är 15", "start": 0, "end": 9}],  # the same place once
+        multi.key: {multi.option_keys[0]: [{"message": 2, "text": "nian", "start": 20, "end": 24}]},
+        "no_such_field": [{"message": 0, "text": "hej", "start": 0, "end": 3}],
+    }
+    marks = evidence_result(form, evidence, texts)
+    assert [(m["from_name"], m["value"]["start"], m["value"]["startOffset"], m["value"]["endOffset"])
+            for m in marks] == [(EVIDENCE_TAG, "2", 0, 9), (EVIDENCE_TAG, "2", 20, 24)]
+    assert marks[0]["value"]["paragraphlabels"] == [f"Underlag: {single.label}"]
+    # offsets that do not give back the text (another version of the messages) are left out
+    assert evidence_result(form, {single.key: [{"message": 2, "text": "nian", "start": 0, "end": 4}]}, texts) == []
+    assert evidence_result(form, {single.key: [{"message": 9, "text": "x", "start": 0, "end": 1}]}, texts) == []
+    assert evidence_result(form, None, texts) == []
+    values, missed = result_values(form, prediction_result(form, {}) + marks)
+    assert values == {} and missed == []

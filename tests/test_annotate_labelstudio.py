@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from childx_research.annotate import (Credentials, NotAnonymised, add_user, connect, field_agreement, pull, push,
                                       submit_annotations)
+from childx_research.annotate.config import EVIDENCE_TAG
 from childx_research.annotate.server import LS_VENV, label_studio_bin, start_server
 from childx_research.anonymize import PersonalDataFound, anonymize_conversations
 from childx_research.records import FormRecord, Message, write_jsonl
@@ -126,6 +127,10 @@ def test_round_trip_push_annotate_pull(labelstudio, contacts, anonymised, form, 
     # ... and a raised acute-risk alarm below its bar stays in sight
     preds[5] = FormRecord(id=ids[5], form={**gold[ids[5]], "akut_risk": "ja"},
                           confidence={"alder": conf[ids[5]], "kon": 0.99}, needs_review=["alder", "akut_risk"])
+    # ... and one carries its evidence: the words a field was filled in from
+    said = anonymised[1].messages[0].text
+    preds[1] = FormRecord(id=ids[1], form=gold[ids[1]], confidence={"alder": conf[ids[1]], "kon": 0.99},
+                          evidence={"kon": [{"message": 0, "text": said[:3], "start": 0, "end": 3}]})
     r = push(client, anonymised, form, predictions=preds, model_version="testmodell-1", overlap=2)
     assert r.created == len(ids) and r.predictions_added == len(ids)
     assert r.order[:2] == [ids[5], ids[2]]
@@ -141,6 +146,12 @@ def test_round_trip_push_annotate_pull(labelstudio, contacts, anonymised, form, 
     p1 = tasks[1].predictions[0]
     p1 = p1 if isinstance(p1, dict) else p1.model_dump()
     assert "alder" in {item["from_name"] for item in p1["result"]}
+    with_ev = next(t for t in tasks if t.data["conversation_id"] == ids[1]).predictions[0]
+    with_ev = with_ev if isinstance(with_ev, dict) else with_ev.model_dump()
+    marks = [item for item in with_ev["result"] if item["from_name"] == EVIDENCE_TAG]
+    assert [(m["value"]["start"], m["value"]["startOffset"], m["value"]["endOffset"], m["value"]["text"])
+            for m in marks] == [("0", 0, 3, said[:3])]
+    assert not any(item["from_name"] == EVIDENCE_TAG for item in p0["result"])
     project = client.projects.get(r.project_id)
     assert project.sampling == "Uncertainty sampling" and project.model_version == "testmodell-1"
 
@@ -317,3 +328,45 @@ def test_annotator_in_the_browser(labelstudio, anonymised, form, tmp_path):
 
     hosts = {urlparse(u).hostname for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
     assert requests and hosts <= LOCAL_HOSTS, f"requests left the machine: {sorted(hosts - LOCAL_HOSTS)}"
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it as root)")
+def test_annotator_sees_the_models_evidence_highlighted(labelstudio, anonymised, form, tmp_path):
+    """A pre-annotation's evidence is shown as a mark on the words in the dialogue, labelled
+    with the field's name, before the annotator accepts anything (screenshot kept)."""
+    from playwright.sync_api import sync_playwright
+
+    client = labelstudio.client()
+    conv = next(c for c in anonymised if c.channel == "chatt" and len(c.messages) >= 3
+                and len(c.messages[0].text.split()) >= 3)
+    said = conv.messages[0].text
+    end = len(" ".join(said.split(" ")[:3]))  # the first three words of the first message
+    field = form.field("kon")
+    pred = FormRecord(id=conv.id, form={"kon": field.option_keys[0]}, confidence={"kon": 0.99},
+                      evidence={"kon": [{"message": 0, "text": said[:end], "start": 0, "end": end}]})
+    title = "Underlagstest"
+    push(client, [conv], form, title=title, predictions=[pred], model_version="underlag-1")
+    email, password = "annotator.underlag@localhost", secrets.token_urlsafe(10)
+    add_user(labelstudio.url, labelstudio.token, email, password)
+    shots = [tmp_path / "annotate_evidence.png", ROOT / "runs" / "screenshots" / "annotate_evidence.png"]
+    with sync_playwright() as p:
+        browser = _chromium(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale="sv-SE")
+        page.goto(f"{labelstudio.url}/user/login/")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        pid = next(pr.id for pr in client.projects.list() if pr.title == title)
+        page.goto(f"{labelstudio.url}/projects/{pid}/data?labeling=1")
+        page.wait_for_selector(".childx-field", timeout=90_000)
+        page.wait_for_timeout(1000)
+        # the marked words, with the field's name as the mark's label
+        marks = page.locator(".childx-dialog .htx-highlight")
+        assert marks.count() >= 1
+        assert said[:end] in " ".join(marks.all_inner_texts())
+        assert page.get_by_text(f"Underlag: {field.label}", exact=False).first.is_visible()
+        for shot in shots:
+            shot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+        browser.close()

@@ -6,7 +6,10 @@ the option's guideline as a hover hint, the field's guideline under its title), 
 ``<TextArea>`` per text field, and the conversation as a dialogue (``<Paragraphs>``
 with the Swedish role names, so the two sides look different). A ``<ParagraphLabels>``
 tag, "Missad personuppgift", lets an annotator mark personal data that anonymisation
-missed; its labels are the personal-data types.
+missed; its labels are the personal-data types. A second one, "Modellens underlag", has a
+label per choice field: a model's pre-annotation highlights there the words each field
+was filled in from (the form record's ``evidence``), so the annotator sees *why* before
+accepting; it is never read back as an answer.
 
 Tag names for the conversation and the span tag contain a hyphen, so they can never
 collide with a form's field keys (``[a-z0-9_]+``).
@@ -26,6 +29,9 @@ DIALOG_KEY = "samtal"
 #: Name of the span tag for personal data the anonymisation missed.
 MISSED_TAG = "missad-personuppgift"
 MISSED_TITLE = "Missad personuppgift"
+#: Name of the span tag that shows a model's evidence per field (pre-annotations only).
+EVIDENCE_TAG = "modellens-underlag"
+EVIDENCE_TITLE = "Modellens underlag"
 #: Keys inside each dialogue item.
 SPEAKER_KEY = "roll"
 TEXT_KEY = "text"
@@ -47,6 +53,8 @@ PII_TYPES_SV: dict[str, str] = {
 }
 _PII_COLOURS = ("#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#9467bd", "#bcbd22", "#17becf", "#7f7f7f",
                 "#1f77b4", "#2ca02c")
+#: Light colours for the evidence marks (the dark ones above mark missed personal data).
+_EVIDENCE_COLOURS = ("#aec7e8", "#98df8a", "#ffbb78", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5")
 
 
 def label_config(form: Form) -> str:
@@ -61,6 +69,16 @@ def label_config(form: Form) -> str:
         "name": DIALOG_TAG, "value": f"${DIALOG_KEY}", "layout": "dialogue", "nameKey": SPEAKER_KEY,
         "textKey": TEXT_KEY,
     })
+    if form.choice_fields:
+        ev = ET.SubElement(left, "View", {"className": "childx-evidence"})
+        ET.SubElement(ev, "Header", {"value": EVIDENCE_TITLE, "size": "5"})
+        _guide(ev, "Färgade ord i samtalet: det som modellen fyllde i ett fält utifrån (fältets namn står "
+                   "vid markeringen). Kontrollera att det stämmer innan du godtar förslaget.")
+        marks = ET.SubElement(ev, "ParagraphLabels", {"name": EVIDENCE_TAG, "toName": DIALOG_TAG})
+        for i, f in enumerate(form.choice_fields):
+            ET.SubElement(marks, "Label", {"value": evidence_label(f), "alias": f.key,
+                                            "background": _EVIDENCE_COLOURS[i % len(_EVIDENCE_COLOURS)],
+                                            "hint": f"{EVIDENCE_TITLE}: {f.label}"})
     missed = ET.SubElement(left, "View", {"className": "childx-missed"})
     ET.SubElement(missed, "Header", {"value": MISSED_TITLE, "size": "5"})
     _guide(missed, "Ser du en personuppgift som anonymiseringen missat? Välj typ nedan och markera texten "
@@ -97,6 +115,11 @@ def label_config(form: Form) -> str:
     return ET.tostring(view, encoding="unicode")
 
 
+def evidence_label(field) -> str:
+    """The evidence span label of a choice field (distinct from every personal-data label)."""
+    return f"Underlag: {field.label}"
+
+
 def _guide(parent: ET.Element, text: str) -> None:
     """Guideline text under a title: a small, grey, non-interactive line."""
     ET.SubElement(ET.SubElement(parent, "View", {"className": "childx-guide"}), "Header", {"value": text, "size": "6"})
@@ -109,7 +132,7 @@ _CSS = """
 .childx-field { margin-bottom: 12px; padding-bottom: 8px; border-bottom: 1px solid #e5e5e5; }
 .childx-guide, .childx-guide * { color: #555; font-size: 13px !important; font-weight: normal !important;
   line-height: 1.35 !important; margin: 0 0 6px 0 !important; }
-.childx-missed { margin-top: 16px; }
+.childx-missed, .childx-evidence { margin-top: 16px; }
 .childx-dialog span[class^="time--"] { display: none; }
 """
 

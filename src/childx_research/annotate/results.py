@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..forms import Form
-from .config import DIALOG_TAG, MISSED_TAG, PII_TYPES_SV, choice_map
+from .config import DIALOG_TAG, EVIDENCE_TAG, MISSED_TAG, PII_TYPES_SV, choice_map, evidence_label
 
 _PII_BY_SV = {sv: key for key, sv in PII_TYPES_SV.items()}
 
@@ -95,6 +95,34 @@ def prediction_result(form: Form, values: dict[str, Any], confidence: dict[str, 
             if s is not None:
                 item["score"] = round(s, 6)
         out.append(item)
+    return out
+
+
+def evidence_result(form: Form, evidence: dict[str, Any] | None, texts: list[str] | None = None
+                    ) -> list[dict[str, Any]]:
+    """A form record's ``evidence`` as span marks on the dialogue (``EVIDENCE_TAG``), one per
+    field and place: single fields hold a list, multi fields a dict option -> list. With
+    ``texts`` (the messages), an item whose offsets do not give back its text is left out."""
+    out: list[dict[str, Any]] = []
+    seen: set[tuple] = set()
+    for f in form.choice_fields:
+        ev = (evidence or {}).get(f.key)
+        items = ev if isinstance(ev, list) else [e for lst in (ev or {}).values() if isinstance(lst, list)
+                                                 for e in lst] if isinstance(ev, dict) else []
+        for e in items:
+            try:
+                m, s, t = int(e["message"]), int(e["start"]), int(e["end"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            text = e.get("text", "")
+            if texts is not None and not (0 <= m < len(texts) and texts[m][s:t] == text):
+                continue
+            if (f.key, m, s, t) in seen:
+                continue
+            seen.add((f.key, m, s, t))
+            out.append({"from_name": EVIDENCE_TAG, "to_name": DIALOG_TAG, "type": "paragraphlabels",
+                        "value": {"start": str(m), "end": str(m), "startOffset": s, "endOffset": t, "text": text,
+                                  "paragraphlabels": [evidence_label(f)]}})
     return out
 
 

@@ -33,7 +33,8 @@ from ..forms import Form
 from ..records import (Conversation, FormRecord, atomic_open, check_output_dir, replace_dir, temp_dir_for,
                        to_dataset_dict, write_json, write_jsonl, write_output_marker)
 from .config import conversation_from_task, instructions_html, label_config, task_data
-from .results import AnnotationRecord, annotation_record, certainty, consensus, prediction_result
+from .results import (AnnotationRecord, annotation_record, certainty, consensus, evidence_result,
+                      prediction_result)
 
 UNCERTAINTY_KEY = "osakerhet"
 PULL_COMMAND = "annotate pull"
@@ -199,6 +200,7 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
         line = next((getattr(c, "_line", None) for c in conversations[::-1] if c.id == dupes[0]), None)
         raise InputError("duplicate conversation id", path=path, line=line, key="id")
     position = {cid: i for i, cid in enumerate(ids)}
+    by_id = {c.id: c for c in conversations}
     require_anonymised(conversations, path=path)
     for cid, values in (annotations or {}).items():
         problems = form.check_values({**{f.key: "" for f in form.text_fields}, **values})
@@ -229,8 +231,11 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
 
     def prediction_of(cid: str) -> dict[str, Any]:
         rec = preds[cid]
-        p = {"model_version": model_version, "result": prediction_result(form, prefilled(rec, alarm_options),
-                                                                           rec.confidence)}
+        # the values it pre-fills, and the words each field was filled in from, marked in the dialogue
+        marks = evidence_result(form, (rec.model_extra or {}).get("evidence"),
+                                [m.text for m in by_id[cid].messages])
+        p = {"model_version": model_version,
+             "result": prediction_result(form, prefilled(rec, alarm_options), rec.confidence) + marks}
         if scores.get(cid) is not None:
             p["score"] = scores[cid]
         return p
