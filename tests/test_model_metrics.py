@@ -98,3 +98,21 @@ def test_compute_metrics_on_form_records(form):
     assert m["confusion"][first.key]["matrix"][0][:2] == [1, 1]
     assert m["alarms"][0]["recall"] == 1.0
     assert m["ece"] == pytest.approx(abs(0.9 - (2 * n_fields - 1) / (2 * n_fields)))
+
+
+def test_evidence_rows_quote_the_evidence_of_the_fields_asked_for(form):
+    from childx_research.evaluation import evidence_rows
+    from childx_research.records import FormRecord
+
+    multi = next(f for f in form.choice_fields if f.kind == "multi")
+    opt = multi.option_keys[0]
+    rec = FormRecord(id="c", form={"kon": "tjej", multi.key: [opt]},
+                     evidence={"kon": [{"message": 2, "text": "jag är tjej", "start": 0, "end": 11}],
+                               multi.key: {opt: [{"message": 4, "text": "ord", "start": 3, "end": 6}]}})
+    rows = evidence_rows(rec, form)
+    assert rows == [{"fält": form.field("kon").label, "alternativ": form.field("kon").label_of("tjej"),
+                     "meddelande": 2, "underlag": "jag är tjej"},
+                    {"fält": multi.label, "alternativ": multi.label_of(opt), "meddelande": 4, "underlag": "ord"}]
+    assert evidence_rows(rec, form, fields=[multi.label]) == rows[1:]  # by Swedish label or key
+    assert evidence_rows(rec, form, fields=["kon"]) == rows[:1]
+    assert evidence_rows(FormRecord(id="d", form={"kon": "tjej"}), form) == []

@@ -337,3 +337,23 @@ def worst_errors(gold: list[FormRecord], pred: list[FormRecord], form: Form, k: 
             scored.append((len(wrong), conf, g.id, wrong))
     scored.sort(key=lambda t: (-t[0], -t[1]))
     return [{"id": i, "antal_fel": n, "fel": w} for n, _, i, w in scored[:k]]
+
+
+def evidence_rows(rec: FormRecord, form: Form, fields: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """A form record's ``evidence`` as rows (Swedish column names): field, option, message,
+    the exact words. ``fields``: only these keys (e.g. the wrong ones of an error). Show it
+    only for a prediction made on anonymised text: the words are quoted from what the model read."""
+    evidence = (rec.model_extra or {}).get("evidence") or {}
+    keep = set(fields) if fields is not None else None
+    rows: list[dict[str, Any]] = []
+    for f in form.choice_fields:
+        if (keep is not None and f.key not in keep and f.label not in keep) or f.key not in evidence:
+            continue
+        ev = evidence[f.key]
+        by_option = {rec.form.get(f.key): ev} if isinstance(ev, list) else ev if isinstance(ev, dict) else {}
+        for option, items in by_option.items():
+            for e in items if isinstance(items, list) else []:
+                if isinstance(e, dict):
+                    rows.append({"fält": f.label, "alternativ": f.label_of(option) if option in f.option_keys else "",
+                                 "meddelande": e.get("message"), "underlag": e.get("text", "")})
+    return rows
