@@ -179,3 +179,26 @@ def test_single_fields_unweighted_multi_options_balanced(baseline_dir):
                           if not isinstance(h, list) and not isinstance(h, _ConstHead) and k != "akut_risk")
     assert model.heads["akut_risk"].class_weight == "balanced"     # the alarm field is recall-first
     assert multi and all(h.class_weight == "balanced" for h in multi)
+
+
+def test_saved_vocabularies_are_arrays_and_come_back_whole(baseline_dir, generated_small, form, tmp_path):
+    """The TF-IDF vocabularies are saved as arrays of terms (a dict is written item by item
+    and was slow), without the pruned ``stop_words_``; loaded, the features are the same, and
+    saving leaves the model in memory as it was."""
+    import numpy as np
+    import skops.io as sio
+
+    from childx_research.modeling.baseline import FILE, BaselineModel, _frame, _tfidf_blocks
+
+    model = BaselineModel.load(baseline_dir, form)
+    raw = sio.load(baseline_dir / FILE, trusted=sio.get_untrusted_types(file=baseline_dir / FILE))
+    blocks = dict(_tfidf_blocks(raw["vectorizer"]))
+    assert blocks and all(not hasattr(v, "vocabulary_") and getattr(v, "stop_words_", None) is None
+                          for v in blocks.values())
+    assert set(raw["vocabularies"]) == set(blocks)
+    convs = [c.conversation() for c in generated_small.contacts[:10]]
+    before = model.vectorizer.transform(_frame(convs))
+    model.save(tmp_path)
+    assert all(hasattr(v, "vocabulary_") for _, v in _tfidf_blocks(model.vectorizer))  # restored after saving
+    again = BaselineModel.load(tmp_path, form).vectorizer.transform(_frame(convs))
+    assert before.shape == again.shape and np.allclose(before.toarray(), again.toarray())
