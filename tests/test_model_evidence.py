@@ -64,3 +64,21 @@ def test_stacking_learns_that_counted_evidence_decides():
     st, _ = stacking.fit(OneField, logits, {f.key: feats}, [{f.key: f.option_keys[i]} for i in y])
     out = st.apply(OneField, logits, {f.key: feats})[f.key]
     assert (out.argmax(axis=1) == y).mean() > 0.95
+
+
+def test_a_field_without_grounds_goes_to_a_person(model_dir):
+    """``calibration.require_evidence``: a chosen option that has cues in the evidence file
+    but no counted evidence in the text is not filled in alone, however confident."""
+    model = load_model(model_dir)
+    conv = Conversation(id="e2", messages=[Message(role="stodsokande", text="hej jag vill bara prata lite")])
+    found = model.evidence([conv])[0]
+    values = {f.key: f.option_keys[0] if f.kind == "single" else [f.option_keys[0]] for f in model.form.choice_fields}
+    ungrounded = model._ungrounded(found, values)
+    with_cues = {k for k, fr in model.finder.rules.fields.items() if fr.options.get(
+        values[k] if isinstance(values[k], str) else values[k][0])}
+    assert with_cues and with_cues <= ungrounded
+    # the flag off: only the confidence bar decides
+    rec_on = model.predict([conv], key_sentence=False)[0]
+    model.config.setdefault("calibration", {})["require_evidence"] = False
+    rec_off = model.predict([conv], key_sentence=False)[0]
+    assert set(rec_off.needs_review) <= set(rec_on.needs_review)

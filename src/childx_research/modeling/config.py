@@ -155,6 +155,7 @@ class CalibrationSection(_Section):
     min_bar: float = Field(0.8, ge=0.0, le=1.0)
     alarm: AlarmTuning | None = None
     alarms: list[Alarm] = []
+    require_evidence: bool = True
 
 
 class SummarySection(_Section):

@@ -105,9 +105,34 @@ class Predictor:
             found = self.evidence(chunk) if chunk else None
             decisions = cal.decide(self.form, self.logits(chunk, found), self.calibration) if chunk else []
             keys = self.key_sentences(chunk, decisions) if use_key else [None] * len(chunk)
+            if found is not None and (self.config.get("calibration") or {}).get("require_evidence", True):
+                for d, fd in zip(decisions, found):
+                    d["needs_review"] = sorted(set(d["needs_review"]) | self._ungrounded(fd, d["values"]),
+                                               key=self.form.keys.index)
             for i, (conv, d, key) in enumerate(zip(chunk, decisions, keys)):
                 records.append(self._record(conv, d, key, found[i] if found is not None else None))
         return records
+
+    def _ungrounded(self, found, values: dict[str, Any]) -> set[str]:
+        """Fields the model has no grounds to fill in alone: a chosen option the evidence file
+        has cues for, without counted evidence; or an option it has none for ("not stated",
+        "no immediate danger") while another option has counted evidence."""
+        out = set()
+        rules = self.finder.rules.fields
+        for f in self.form.choice_fields:
+            fr = rules.get(f.key)
+            if fr is None:
+                continue
+            v = values[f.key]
+            chosen = [v] if isinstance(v, str) else list(v)
+            with_cues = {o for o, pats in fr.options.items() if pats}
+            if fr.values is not None:
+                with_cues |= set(self.finder.rules.bins.get(f.key, {}))
+            evidenced = {e.option for e in found.counted(f.key)}
+            for o in chosen:
+                if (o in with_cues and o not in evidenced) or (o not in with_cues and evidenced - set(chosen)):
+                    out.add(f.key)
+        return out
 
     def _record(self, conv: Conversation, d: dict[str, Any], key: str | None, found=None) -> FormRecord:
         from ..summary import summarise
