@@ -26,7 +26,7 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: setup labelstudio labelstudio-template browser r-surveillance demo test lab annotate generate benchmark clean
+.PHONY: setup labelstudio labelstudio-template browser r-surveillance postgres demo test lab annotate generate benchmark clean
 
 setup: $(STAMP)
 
@@ -75,10 +75,22 @@ r-surveillance:
 	      || echo "could not install r-cran-surveillance: the test against R will be skipped"; \
 	  else echo "R surveillance is missing and we are not root: the test against R will be skipped"; fi; }
 
+# Debian's PostgreSQL server for the test of Label Studio on PostgreSQL (the test starts a
+# throwaway cluster of its own); installed when missing and we are root, otherwise that
+# test skips and says why.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing postgresql (Debian) for the test of Label Studio on PostgreSQL"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      postgresql >/dev/null \
+	      || echo "could not install postgresql: the test of Label Studio on PostgreSQL will be skipped"; \
+	  else echo "postgresql is missing and we are not root: the test of Label Studio on PostgreSQL will be skipped"; fi; }
+
 demo: setup labelstudio
 	$(VENV)/bin/childx demo
 
-test: setup labelstudio browser r-surveillance
+test: setup labelstudio browser r-surveillance postgres
 	$(PY) -m pytest
 
 # Label Studio on http://127.0.0.1:8080 with the form's project and tasks; Ctrl-C stops it.

@@ -4,7 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from childx_research.forms import FORMS_DIR, load_form
+# the shared round trip against Label Studio asserts all along: show what failed
+pytest.register_assert_rewrite("labelstudio_support")
+
+from childx_research.forms import FORMS_DIR, load_form  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,6 +28,23 @@ def generated_small():
     from childx_research.generate import generate_contacts
 
     return generate_contacts(200, seed=11)
+
+
+@pytest.fixture(scope="session")
+def contacts():
+    """24 generated contacts for the tests against Label Studio (SQLite and PostgreSQL)."""
+    from childx_research.generate import generate_contacts
+
+    return generate_contacts(24, seed=5).contacts
+
+
+@pytest.fixture(scope="session")
+def anonymised(contacts):
+    """Their conversations, anonymised, keeping those the guard passes."""
+    from childx_research.anonymize import anonymize_conversations, check_anonymised
+
+    anon, _ = anonymize_conversations([c.conversation() for c in contacts], seed=1)
+    return [c for c in anon if not check_anonymised(c)]
 
 
 @pytest.fixture(autouse=True, scope="session")
