@@ -82,15 +82,18 @@ def _dedupe(items: list[Evidence]) -> list[Evidence]:
 
 
 class _Gated:
-    """Matchers, one per key, each run only on a message holding one of its anchor words.
+    """Matchers, one per key, each run only where a message holds one of its anchor words.
 
     spaCy's Matcher starts every pattern at every token; with hundreds of cue patterns that
     dominated prediction time. Each pattern names an anchor — the alternatives of its most
-    telling required token — and a key's matcher runs only when a message holds one."""
+    telling required token — and a key's matcher runs only when a message holds one, and
+    then only on the tokens around each anchor (as far as the key's longest pattern
+    reaches): every match holds its anchor, so it lies in that stretch, and the matches are
+    the same as over the whole message."""
 
     def __init__(self, vocab) -> None:
         self.vocab = vocab
-        self.items: list[tuple[Any, set[str], tuple[str, ...]]] = []
+        self.items: list[tuple[Any, set[str], tuple[str, ...], int]] = []
 
     def add(self, key: str, patterns: list[str], compiled: list[list[dict[str, Any]]]) -> None:
         from spacy.matcher import Matcher
@@ -106,13 +109,37 @@ class _Gated:
                 break
             words |= w
             prefixes += p
-        self.items.append((m, words, tuple(prefixes)))
+        self.items.append((m, words, tuple(prefixes), max(len(c) for c in compiled)))
 
-    def __call__(self, doc, words: set[str]) -> list[tuple[int, int, int]]:
+    def __call__(self, doc, words: set[str] | dict[str, list[int]]) -> list[tuple[int, int, int]]:
+        """``words``: the message's lower-case words, best with their token positions
+        (``{word: [i, ...]}``); a plain set runs each matcher on the whole message."""
         out = []
-        for m, anchors, prefixes in self.items:
-            if anchors & words or (prefixes and any(w.startswith(prefixes) for w in words)) or "" in anchors:
+        where = words if isinstance(words, dict) else None
+        for m, anchors, prefixes, reach in self.items:
+            if "" in anchors:
                 out += m(doc)
+                continue
+            hit = [w for w in anchors if w in words]
+            if prefixes:
+                hit += [w for w in words if w.startswith(prefixes)]
+            if not hit:
+                continue
+            if where is None:
+                out += m(doc)
+                continue
+            positions = sorted({i for w in hit for i in where[w]})
+            start = end = None
+            for i in positions:  # stretches around the anchors, merged where they touch
+                a, b = max(0, i - reach + 1), min(len(doc), i + reach)
+                if end is not None and a <= end:
+                    end = max(end, b)
+                    continue
+                if end is not None:
+                    out += [(mid, s + start, e + start) for mid, s, e in m(doc[start:end])]
+                start, end = a, b
+            if end is not None:
+                out += [(mid, s + start, e + start) for mid, s, e in m(doc[start:end])]
         return out
 
 
@@ -204,7 +231,9 @@ class EvidenceFinder:
         found = Found()
         when = _contact_date(conv.started_at)
         for i, (m, doc) in enumerate(zip(conv.messages, docs)):
-            words = {t.lower_ for t in doc}
+            words: dict[str, list[int]] = {}
+            for t in doc:
+                words.setdefault(t.lower_, []).append(t.i)
             by_field: dict[str, list[tuple[int, int, str, str, str]]] = {}
             for mid, s, e in self.cues(doc, words):
                 key, opt, source = self._cue_meta[mid]
