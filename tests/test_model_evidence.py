@@ -82,3 +82,30 @@ def test_a_field_without_grounds_goes_to_a_person(model_dir):
     model.config.setdefault("calibration", {})["require_evidence"] = False
     rec_off = model.predict([conv], key_sentence=False)[0]
     assert set(rec_off.needs_review) <= set(rec_on.needs_review)
+
+
+def test_without_evidence_the_classifier_decides():
+    """Where the text holds no evidence the stacked scores are exactly the classifier's,
+    even when the validation split taught that evidence usually comes with an option."""
+    form = load_form()
+    f = form.field("kon")
+    rng = np.random.default_rng(1)
+    n = 300
+    y = rng.integers(0, len(f.options), n)
+    logits = {f.key: rng.normal(size=(n, len(f.options)))}
+    feats = np.zeros((n, 2 * len(f.options)))
+    feats[np.arange(n), 2 * y] = (rng.random(n) < 0.9)  # evidence for the right option, nine times in ten
+
+    class OneField:
+        choice_fields = [f]
+
+    st, _ = stacking.fit(OneField, logits, {f.key: feats}, [{f.key: f.option_keys[i]} for i in y])
+    fresh = rng.normal(size=(20, len(f.options)))
+    out = st.apply(OneField, {f.key: fresh}, {f.key: np.zeros((20, 2 * len(f.options)))})[f.key]
+    shifted = fresh - fresh.max(axis=1, keepdims=True)
+    expected = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    assert np.allclose(out, expected)
+    # and with evidence the option it points at wins
+    with_ev = np.zeros((20, 2 * len(f.options)))
+    with_ev[:, 2 * 1] = 1.0
+    assert (st.apply(OneField, {f.key: fresh}, {f.key: with_ev})[f.key].argmax(axis=1) == 1).all()
