@@ -169,8 +169,11 @@ class BaselineModel:
                 for j, o in enumerate(f.option_keys):
                     y = np.array([int(o in e.values[f.key]) for e in train])
                     jobs.append((f.key, j, Xf, y, None, bcfg))
-        fitted = Parallel(n_jobs=int(bcfg.get("n_jobs", 2)), prefer="threads")(
-            delayed(_fit_head)(Xf, y, hcfg, seed, k) for _, _, Xf, y, k, hcfg in jobs)
+        from ..progress import track
+
+        fitted = list(track(Parallel(n_jobs=int(bcfg.get("n_jobs", 2)), prefer="threads", return_as="generator")(
+            delayed(_fit_head)(Xf, y, hcfg, seed, k) for _, _, Xf, y, k, hcfg in jobs),
+            "Tränar baslinjen (en modell per fält och alternativ)", total=len(jobs), unit="modeller"))
         heads: dict[str, Any] = {f.key: [None] * len(f.options) for f in form.multi_fields}
         for (key, j, *_), head in zip(jobs, fitted):
             if j is None:
@@ -261,6 +264,7 @@ class BaselineModel:
     def save(self, model_dir: Path) -> None:
         import skops.io as sio
 
+        _plain_vocabularies(self.vectorizer)
         sio.dump({"vectorizer": self.vectorizer, "heads": self.heads, "columns": self.columns,
                   "windows": self.windows}, Path(model_dir) / FILE, compression=8)
 
@@ -279,6 +283,18 @@ class BaselineModel:
                              "it is not loaded", path=model_dir)
         data = sio.load(path, trusted=list(untrusted))
         return cls(form, data["vectorizer"], data["heads"], data["columns"], data.get("windows"))
+
+
+def _plain_vocabularies(vectorizer) -> None:
+    """Each TF-IDF vocabulary with plain ``int`` indices (scikit-learn leaves numpy ints
+    after ``max_features`` pruning): skops stores every numpy scalar as a separate array and
+    checks the whole archive for each one, so 120,000 of them took minutes to save (an int
+    is written as JSON). The unused ``stop_words_`` (every pruned term) is dropped too."""
+    for _, v, _ in getattr(vectorizer, "transformers_", []):
+        if hasattr(v, "vocabulary_"):
+            v.vocabulary_ = {term: int(i) for term, i in v.vocabulary_.items()}
+        if getattr(v, "stop_words_", None) is not None:
+            v.stop_words_ = None
 
 
 def _windows_config(bcfg: dict[str, Any], cfg: dict[str, Any], form: Form) -> dict[str, Any] | None:
