@@ -102,7 +102,7 @@ def run_demo(out: Path, n: int = 2000, seed: int = 7, console: Console | None = 
     mode = resolve_transformer_mode(transformer)
     if mode == "small" and n >= SMOKE_BELOW:
         console.print("Transformern tränas här i en [bold]liten CPU-konfiguration[/] (transformer-liten: liten "
-                      "kodare, 80 steg; baslinjen med 2 000 extra genererade träningskontakter i stället för 6 000) "
+                      "kodare, 30 steg; baslinjen med 600 extra genererade träningskontakter i stället för 6 000) "
                       "så att demon tar minuter; transformern förväntas förlora mot baslinjen. Den fulla: "
                       "`childx demo --transformer full` (automatiskt med GPU eller lokal checkpoint, CHILDX_ENCODER).")
     elif mode == "off":
