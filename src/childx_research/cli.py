@@ -498,13 +498,18 @@ def evaluate(
 @friendly_errors
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Where the demo run writes.")] = Path("runs/demo"),
-    n: Annotated[int, typer.Option("--n", min=50, help="Number of generated contacts.")] = 3000,
+    n: Annotated[int, typer.Option("--n", min=50, help="Number of generated contacts.")] = 2000,
     seed: Annotated[int, typer.Option("--seed")] = 7,
+    transformer: Annotated[str, typer.Option(
+        "--transformer", help="auto (full with a GPU or a local checkpoint in CHILDX_ENCODER, else small) | "
+                              "small (a small CPU configuration, minutes) | full | off.")] = "auto",
 ) -> None:
-    """The whole pipeline on built-in synthetic data."""
+    """The whole pipeline on built-in synthetic data; prints the time of each step at the end."""
+    from .modeling.compare import resolve_transformer_mode
     from .pipeline import run_demo
 
-    run_demo(out=out, n=n, seed=seed, console=console)
+    resolve_transformer_mode(transformer)  # a wrong value fails before any work
+    run_demo(out=out, n=n, seed=seed, console=console, transformer=transformer)
 
 
 def main() -> None:

@@ -150,6 +150,8 @@ class PushResult:
     model_version: str | None = None
     #: conversation ids by priority (most uncertain first); empty without predictions
     order: list[str] = field(default_factory=list)
+    #: conversation id -> Label Studio task id of the tasks this push created
+    task_ids: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         s = f"projekt {self.project_id} ({self.title}): {self.created} nya uppgifter, {self.already_there} fanns redan"
@@ -261,8 +263,15 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
             task["annotations"] = [ann]
             result.annotations_imported += 1
         tasks.append(task)
-    for i in range(0, len(tasks), IMPORT_CHUNK):
-        client.projects.import_tasks(pid, request=tasks[i:i + IMPORT_CHUNK], return_task_ids=True)
+    from ..progress import track
+
+    for i in track(range(0, len(tasks), IMPORT_CHUNK), "Skickar till Label Studio", total=len(tasks),
+                   unit="uppgifter", step=lambda i: len(tasks[i:i + IMPORT_CHUNK])):
+        chunk = tasks[i:i + IMPORT_CHUNK]
+        res = client.projects.import_tasks(pid, request=chunk, return_task_ids=True)
+        got = list(getattr(res, "task_ids", None) or [])
+        if len(got) == len(chunk):  # created in the order sent; submit_annotations checks each one anyway
+            result.task_ids.update((t["data"]["conversation_id"], int(tid)) for t, tid in zip(chunk, got))
     result.created = len(tasks)
     result.already_there = len(conversations) - len(new)
 
@@ -284,22 +293,29 @@ def push(client, conversations: Sequence[Conversation], form: Form, *,
 
 def submit_annotations(client, project_id: int, form: Form, answers: dict[str, dict[str, Any]], *,
                        lead_time: float | dict[str, float] | None = None,
-                       missed: dict[str, list[dict[str, Any]]] | None = None
-                       ) -> int:
+                       missed: dict[str, list[dict[str, Any]]] | None = None,
+                       task_ids: dict[str, int] | None = None) -> int:
     """Annotate tasks through the API as the client's user, as an annotator would in the
     browser: ``answers`` maps conversation id -> form values. A task this user has
     already annotated is left alone (so a re-run adds nothing). Returns how many were added.
     ``lead_time``: seconds spent, one number for all or per conversation id.
     ``missed`` optionally maps conversation id -> spans ``{"message", "start", "end", "type"}``
-    to mark as "Missad personuppgift"."""
+    to mark as "Missad personuppgift".
+    ``task_ids`` (conversation id -> task id, e.g. :attr:`PushResult.task_ids`): fetch only
+    the tasks answered instead of listing the whole project (a task whose data names another
+    conversation is left alone)."""
     from .config import DIALOG_TAG, MISSED_TAG, PII_TYPES_SV
 
     me = client.users.whoami().id
     added = 0
-    for t in client.tasks.list(project=project_id, fields="all", page_size=1000):
+    if task_ids is not None:
+        found = (client.tasks.get(str(task_ids[cid])) for cid in answers if cid in task_ids)
+    else:
+        found = client.tasks.list(project=project_id, fields="all", page_size=1000)
+    for t in found:
         data = t.data if isinstance(t.data, dict) else {}
         cid = data.get("conversation_id")
-        if cid not in answers:
+        if cid not in answers or getattr(t, "project", project_id) not in (None, project_id):
             continue
         mine = [a for a in (t.annotations or [])
                 if (a.get("completed_by") if isinstance(a, dict) else getattr(a, "completed_by", None)) == me]
@@ -369,7 +385,9 @@ def pull(client, form: Form, out_dir: str | Path, *, title: str | None = None, s
     convs: dict[str, Conversation] = {}
     by_conv: dict[str, list[AnnotationRecord]] = {}
     skipped_tasks = 0
-    for t in tasks:
+    from ..progress import track
+
+    for t in track(tasks, "Hämtar annoteringar", unit="uppgifter"):
         data = t.get("data") or {}
         if "conversation_id" not in data:
             skipped_tasks += 1

@@ -67,15 +67,18 @@ def anonymise_lines(convs: list[Conversation], *, style: str, seed: int, jobs: i
     conversations are shared among that many processes, and the bytes are the same."""
     key = seal.load_key()  # once, before any fork: a first run creates the key file only once
     pieces = [(convs[k:k + CHUNK], style, seed, k, key) for k in range(0, len(convs), CHUNK)]
+    from ..progress import track
+
     jobs = max(1, min(jobs, len(pieces)))
+    bar = {"description": "Anonymiserar", "total": len(convs), "unit": "samtal", "step": lambda r: len(r[0])}
     if jobs == 1:
-        results = [_work(p) for p in pieces]
+        results = list(track((_work(p) for p in pieces), **bar))
     else:
         load_lexicon()  # loaded once here; the forked processes share it
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         with ctx.Pool(jobs) as pool:
-            results = list(pool.imap(_work, pieces))
+            results = list(track(pool.imap(_work, pieces), **bar))
     lines = [line for got, _ in results for line in got]
     return lines, _merge_reports([rep for _, rep in results])
 

@@ -122,8 +122,10 @@ def generate_contacts(n: int, seed: int = 1, config: dict[str, Any] | str | Path
     trends = _trends(cfg, form)
     term_trends = [dict(t, start=_as_date(t["start"], "term_trends.start")) for t in cfg.get("term_trends") or []]
     stamps = sample_timestamps(n, Random(f"{seed}:timeline"), start, end, cfg["rhythm"], cfg["timezone"])
+    from ..progress import track
+
     contacts: list[Contact] = []
-    for i, ts in enumerate(stamps):
+    for i, ts in enumerate(track(stamps, "Genererar kontakter", unit="kontakter")):
         rng = Random(f"{seed}:{i}")
         day = ts.date()
         story = sample_story(rng, cfg, form, day, trends)

@@ -189,7 +189,10 @@ def run_import(input: str | Path, output: str | Path, *, fmt: str | None = None,
                   **{k: v for k, v in report.items() if k != "dropped_keys"},
                   "dropped_keys": {"distinct": len(dropped), "occurrences": sum(dropped.values())}}
     # validate what is written against formats.md (the models check every key and value)
-    convs = [Conversation.model_validate(c.model_dump(exclude_none=True)) for c in convs]
+    from ..progress import track
+
+    convs = [Conversation.model_validate(c.model_dump(exclude_none=True))
+             for c in track(convs, "Importerar och kontrollerar", unit="samtal")]
     check_unique_ids(convs, output)
     with atomic_open(output) as out_fh:
         for conv in convs:

@@ -169,8 +169,11 @@ class BaselineModel:
                 for j, o in enumerate(f.option_keys):
                     y = np.array([int(o in e.values[f.key]) for e in train])
                     jobs.append((f.key, j, Xf, y, None, bcfg))
-        fitted = Parallel(n_jobs=int(bcfg.get("n_jobs", 2)), prefer="threads")(
-            delayed(_fit_head)(Xf, y, hcfg, seed, k) for _, _, Xf, y, k, hcfg in jobs)
+        from ..progress import track
+
+        fitted = list(track(Parallel(n_jobs=int(bcfg.get("n_jobs", 2)), prefer="threads", return_as="generator")(
+            delayed(_fit_head)(Xf, y, hcfg, seed, k) for _, _, Xf, y, k, hcfg in jobs),
+            "Tränar baslinjen (en modell per fält och alternativ)", total=len(jobs), unit="modeller"))
         heads: dict[str, Any] = {f.key: [None] * len(f.options) for f in form.multi_fields}
         for (key, j, *_), head in zip(jobs, fitted):
             if j is None:

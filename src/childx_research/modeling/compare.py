@@ -21,14 +21,51 @@ from .train import train
 
 DEFAULT_CONFIGS = {"baseline": "baseline", "transformer": "transformer"}
 DEMO_CONFIGS = {"baseline": "demo-baseline", "transformer": "demo-transformer"}
+#: the demo on a CPU without a local checkpoint: the transformer in a small configuration
+#: (named so in the comparison table) and the baseline with fewer extra generated training
+#: contacts, so that the whole demo takes minutes, not ten
+DEMO_SMALL_CONFIGS = {"baseline": "demo-baseline-fast", "transformer-liten": "demo-transformer-small"}
 #: below this many contacts a run is a smoke test (tests, tiny notebooks): the tiny transformer
 SMOKE_CONFIGS = {"baseline": "baseline", "transformer": "tiny"}
 SMOKE_BELOW = 1000
+TRANSFORMER_MODES = ("auto", "small", "full", "off")
 
 
-def demo_configs(n_contacts: int) -> dict[str, str]:
-    """The configs ``childx demo`` and notebook 04 train for a dataset of ``n_contacts``."""
-    return DEMO_CONFIGS if n_contacts >= SMOKE_BELOW else SMOKE_CONFIGS
+def full_transformer_possible() -> bool:
+    """A GPU, or a local checkpoint named by env CHILDX_ENCODER: the full transformer is worth its time."""
+    import os
+
+    if os.environ.get("CHILDX_ENCODER"):
+        return True
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def resolve_transformer_mode(mode: str = "auto") -> str:
+    """``auto`` -> ``full`` with a GPU or a local checkpoint, else ``small``."""
+    from ..errors import InputError
+
+    if mode not in TRANSFORMER_MODES:
+        raise InputError(f"unknown --transformer {mode!r} ({', '.join(TRANSFORMER_MODES)})")
+    if mode == "auto":
+        return "full" if full_transformer_possible() else "small"
+    return mode
+
+
+def demo_configs(n_contacts: int, transformer: str = "full") -> dict[str, str]:
+    """The configs ``childx demo`` and notebook 04 train for a dataset of ``n_contacts``;
+    ``transformer``: full | small | off (see :func:`resolve_transformer_mode`)."""
+    if n_contacts < SMOKE_BELOW:
+        configs = dict(SMOKE_CONFIGS)
+    else:
+        configs = dict(DEMO_SMALL_CONFIGS if transformer == "small" else DEMO_CONFIGS)
+    if transformer == "off":
+        configs = {k: v for k, v in configs.items() if not k.startswith("transformer")}
+    return configs
 
 
 def rank_key(metrics: dict[str, Any]) -> tuple[float, float]:

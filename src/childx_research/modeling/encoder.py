@@ -71,6 +71,9 @@ def make_quiet(trainer, log: Callable[[str], None], what: str):
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(log_callback(log, what))
+    from ..progress import trainer_callback
+
+    trainer.add_callback(trainer_callback(f"Transformer, {what}"))
     return trainer
 
 

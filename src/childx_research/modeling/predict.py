@@ -99,8 +99,12 @@ class Predictor:
         conversations = list(conversations)
         scfg = self.config.get("summary") or {}
         use_key = scfg.get("key_sentence", True) if key_sentence is None else key_sentence
+        from ..progress import track
+
         records: list[FormRecord] = []
-        for start in range(0, len(conversations), batch_size):
+        starts = range(0, len(conversations), batch_size)
+        for start in track(starts, "Fyller i formulär", total=len(conversations), unit="samtal",
+                           step=lambda s: len(conversations[s:s + batch_size])):
             chunk = conversations[start:start + batch_size]
             found = self.evidence(chunk) if chunk else None
             decisions = cal.decide(self.form, self.logits(chunk, found), self.calibration) if chunk else []

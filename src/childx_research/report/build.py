@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -81,33 +81,36 @@ def _build(records: Sequence[Any], form: Form, out: Path, *, conversations: list
         terms = emerging_terms(conversations, as_of=result.grid.as_of, params=params, dates=dates)
         terms = publish_terms(terms, conversations, dates, params)
 
+    from ..progress import track
+
+    draws: list[Callable[[], Any]] = [lambda: F.fig_current_alerts(rep), lambda: F.fig_alert_timeline(rep),
+                                      lambda: F.fig_total_contacts(rep)]
+    for key in cfg.series_fields(form):
+        draws += [lambda key=key: F.fig_field_series(rep, key, "count"),
+                  lambda key=key: F.fig_field_series(rep, key, "share")]
+    orgs = rep.table.organisations()
+    if len(orgs) > 1:
+        draws.append(lambda: F.fig_organisation_contacts(rep))
+        if cfg.roles.exploitation:
+            draws.append(lambda: F.fig_share_by_group(rep, cfg.roles.exploitation, None))
+    else:
+        rep.notes.append("Bara en organisation finns i underlaget: inga figurer per organisation.")
+    if cfg.roles.age and cfg.roles.gender:
+        draws.append(lambda: F.fig_age_gender(rep))
+    if cfg.roles.exploitation and cfg.roles.age:
+        draws.append(lambda: F.fig_share_by_group(rep, cfg.roles.exploitation, cfg.roles.age))
+    if cfg.roles.exploitation and form.field(cfg.roles.exploitation).kind == "multi":
+        draws.append(lambda: F.fig_cooccurrence(rep, cfg.roles.exploitation))
+    missing = [r for r in ("age", "gender", "exploitation") if getattr(cfg.roles, r) is None]
+    if missing:
+        rep.notes.append("Rapportinställningarna anger inget fält för " + ", ".join(
+            {"age": "ålder", "gender": "kön", "exploitation": "typ av utsatthet"}[m] for m in missing)
+            + "; de figurerna saknas.")
+    if terms is not None:
+        draws.append(lambda: F.fig_emerging_terms(rep, terms))
     with report_style():
-        cur = F.fig_current_alerts(rep)
-        F.fig_alert_timeline(rep)
-        F.fig_total_contacts(rep)
-        for key in cfg.series_fields(form):
-            F.fig_field_series(rep, key, "count")
-            F.fig_field_series(rep, key, "share")
-        orgs = rep.table.organisations()
-        if len(orgs) > 1:
-            F.fig_organisation_contacts(rep)
-            if cfg.roles.exploitation:
-                F.fig_share_by_group(rep, cfg.roles.exploitation, None)
-        else:
-            rep.notes.append("Bara en organisation finns i underlaget: inga figurer per organisation.")
-        if cfg.roles.age and cfg.roles.gender:
-            F.fig_age_gender(rep)
-        if cfg.roles.exploitation and cfg.roles.age:
-            F.fig_share_by_group(rep, cfg.roles.exploitation, cfg.roles.age)
-        if cfg.roles.exploitation and form.field(cfg.roles.exploitation).kind == "multi":
-            F.fig_cooccurrence(rep, cfg.roles.exploitation)
-        missing = [r for r in ("age", "gender", "exploitation") if getattr(cfg.roles, r) is None]
-        if missing:
-            rep.notes.append("Rapportinställningarna anger inget fält för " + ", ".join(
-                {"age": "ålder", "gender": "kön", "exploitation": "typ av utsatthet"}[m] for m in missing)
-                + "; de figurerna saknas.")
-        if terms is not None:
-            F.fig_emerging_terms(rep, terms)
+        for draw in track(draws, "Ritar rapportens figurer", unit="figurer"):
+            draw()
 
     episodes = F.current_episodes(rep)
     alerts_tab = F.episodes_table(rep, episodes) if len(episodes) else None
