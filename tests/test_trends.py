@@ -36,6 +36,7 @@ def alerts_at(det, t, grid=None, method=None):
 
 
 det_grid = grid_for(WEEKS)
+TREND_ONLY = DetectorParams(slow_rise=(METHOD_TREND,))   # the trend test (on request)
 
 
 # --- counts ------------------------------------------------------------------------------------
@@ -246,7 +247,7 @@ def test_slow_ramp_flagged_by_trend_detector_within_8_weeks():
     ramp = np.arange(WEEKS) - start
     y[start:] = 20 * (1 + np.minimum(ramp[start:], 12) / 12)       # doubles over 12 weeks
     y = np.round(y).astype(int)
-    det = detect(panel_from_arrays([y]))
+    det = detect(panel_from_arrays([y]), TREND_ONLY)
     slow = det.alerts[det.alerts.method == METHOD_TREND]
     first = min(det_grid.weeks.index(date.fromisoformat(w)) for w in slow.week_start)
     assert start <= first < start + 8
@@ -263,7 +264,7 @@ def test_slow_ramp_in_the_share_flagged_within_8_weeks():
     totals = rng.poisson(80 * (1 + 0.3 * np.sin(np.arange(WEEKS) / 52.18 * 2 * np.pi)))
     share = 0.2 * (1 + 0.05 * np.clip(np.arange(WEEKS) - start + 1, 0, None))
     y = rng.binomial(totals, share)
-    det = detect(panel_from_arrays([y], totals=totals))
+    det = detect(panel_from_arrays([y], totals=totals), TREND_ONLY)
     slow = det.alerts[det.alerts.method == METHOD_TREND]
     weeks = [det_grid.weeks.index(date.fromisoformat(w)) for w in slow.week_start]
     assert weeks and min(weeks) >= start and min(weeks) < start + 8
@@ -286,7 +287,7 @@ def test_flat_share_with_varying_contacts_raises_few_slow_rises():
 def test_trend_columns_describe_its_own_baseline():
     y = np.full(WEEKS, 20)
     y[130:] = 30
-    det = detect(panel_from_arrays([y]))
+    det = detect(panel_from_arrays([y]), TREND_ONLY)
     slow = det.alerts[det.alerts.method == METHOD_TREND].iloc[0]
     assert det_grid.weeks[130].isoformat() <= slow.week_start <= det_grid.weeks[133].isoformat()
     assert slow.observed > slow.upper_bound and slow.score > 1
@@ -316,10 +317,10 @@ def test_threshold_is_the_calibrated_false_alarm_rate():
     assert null_alarm_rate(c - 0.1, weeks=300_000) > 0.45
 
 
-def test_cusum_on_request():
+def test_cusum_is_the_default_slow_rise_detector():
     y = np.full(WEEKS, 20)
     y[130:] = 30
-    det = detect(panel_from_arrays([y]), DetectorParams(slow_rise=(METHOD_CUSUM,)))
+    det = detect(panel_from_arrays([y]))
     assert set(det.alerts.method) <= {METHOD_FARRINGTON, METHOD_CUSUM}
     cus = det.alerts[det.alerts.method == METHOD_CUSUM].iloc[0]
     assert cus.observed > cus.upper_bound and cus.score > 1

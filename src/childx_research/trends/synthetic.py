@@ -5,7 +5,9 @@ a yearly seasonal wave, optionally a slow secular trend, and injected changes:
 
 - ``outbreak``: the mean is multiplied by ``factor`` from ``start`` to ``end`` (weeks);
 - ``rise``: the multiplier ramps linearly from 1 at ``start`` to ``factor`` at ``end`` and
-  stays there (a slow emerging increase).
+  stays there (a slow emerging increase);
+- ``growth``: the mean grows by the factor every week (``factor`` 1.04: +4 % a week) from
+  ``start`` to ``end`` and stays there.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from .weeks import WeekGrid, monday_of
 
 @dataclass(frozen=True)
 class Injection:
-    kind: str        # "outbreak" | "rise"
+    kind: str        # "outbreak" | "rise" | "growth"
     start: int       # week index
     end: int         # week index (inclusive)
     factor: float
@@ -37,6 +39,9 @@ def multiplier(n_weeks: int, injections: list[Injection]) -> np.ndarray:
             ramp = 1 + (inj.factor - 1) * np.clip((np.arange(n_weeks) - inj.start) / length, 0, 1)
             ramp[: inj.start] = 1
             m *= ramp
+        elif inj.kind == "growth":
+            steps = np.clip(np.arange(n_weeks) - inj.start, 0, max(inj.end - inj.start, 0))
+            m *= inj.factor ** steps
         else:
             raise ValueError(f"unknown injection kind {inj.kind!r}")
     return m

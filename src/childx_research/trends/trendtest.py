@@ -225,12 +225,13 @@ def unnormalise(c: float, skew: float) -> float:
 
 def run_trend_test(y: np.ndarray, weeks: tuple[date, ...], last_complete: int,
                    params: TrendTestParams = TrendTestParams(),
-                   totals: np.ndarray | None = None) -> list[TrendWeek]:
+                   totals: np.ndarray | None = None, fits: dict | None = None) -> list[TrendWeek]:
     """The test for every week of one series; weeks after ``last_complete`` are not evaluated.
 
     ``totals``: contacts per week (the share model); ``None``: counts alone (Poisson).
+    ``fits``: the baselines (``_baselines``) when already fitted with these params.
     """
-    fits = _baselines(y, weeks, last_complete, params, totals)
+    fits = _baselines(y, weeks, last_complete, params, totals) if fits is None else fits
     out = [TrendWeek() for _ in range(y.size)]
     c = params.threshold
     last_alarm = -10**9
