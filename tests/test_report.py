@@ -22,19 +22,23 @@ from childx_research.trends.synthetic import Injection, synthetic_records
 SWEDISH = re.compile(r"[åäöÅÄÖ]|Vecka|Månad|Antal|Andel")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """One report on a tiny form: ~2.5 years, a spike in the last weeks, small cells."""
+def _report_inputs():
     form = tiny_form()
     recs = synthetic_records(form, n_weeks=130, per_week=18, seed=3,
                              injections={("typ", "hemma"): [Injection("outbreak", 126, 129, 3.5)]},
                              organisations=("org_a", "org_b", "org_c"))
     # a rare combination so that some cells are 1-4
-    start = recs[-1]["started_at"][:10]
     convs = [{"id": r["id"], "started_at": r["started_at"],
               "messages": [{"role": "stodsokande", "text": "hej jag behöver hjälp" +
                             (" han vill ses på zingr" if i % 4 == 0 and r["started_at"] >= "2024-06" else "")}]}
              for i, r in enumerate(recs)]
+    return form, recs, convs
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One report on a tiny form: ~2.5 years, a spike in the last weeks, small cells."""
+    form, recs, convs = _report_inputs()
     out = tmp_path_factory.mktemp("rapport")
     html = build_report(recs, form, out, conversations=convs, config=ReportConfig(**TINY_REPORT_CONFIG))
     return out, html, json.loads((out / "figurer.json").read_text(encoding="utf-8"))
@@ -170,3 +174,24 @@ def test_published_terms_count_the_same_contacts_as_the_detector():
         assert abs(pub.attrs[attr] - terms.attrs[attr]) <= dc.MAX_PERTURBATION
     hidden = np.isnan(pub.contacts_baseline.to_numpy())
     assert np.isnan(pub.g2.to_numpy()[hidden]).all() and np.isfinite(pub.g2.to_numpy()[~hidden]).all()
+
+
+def test_figures_drawn_on_several_cores_are_those_drawn_one_by_one(built, tmp_path, monkeypatch):
+    """The report draws its figures in forked processes where there are cores: the figures,
+    their order and every PNG and table are byte for byte those of a run on one core."""
+    import childx_research.report.build as build
+
+    out, _, manifest = built
+    form, recs, convs = _report_inputs()
+    jobs = {}
+    for n in (1, 2):
+        monkeypatch.setattr(build, "default_jobs", lambda n=n: n)
+        one = tmp_path / f"jobs{n}"
+        build_report(recs, form, one, conversations=convs, config=ReportConfig(**TINY_REPORT_CONFIG))
+        jobs[n] = one
+    m1 = json.loads((jobs[1] / "figurer.json").read_text(encoding="utf-8"))
+    m2 = json.loads((jobs[2] / "figurer.json").read_text(encoding="utf-8"))
+    assert m1 == m2 and [f["slug"] for f in m1["figures"]] == [f["slug"] for f in manifest["figures"]]
+    for f in m1["figures"]:
+        for kind in ("png", "csv"):
+            assert (jobs[1] / f[kind]).read_bytes() == (jobs[2] / f[kind]).read_bytes(), (f["slug"], kind)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..parallel import default_jobs
 from ..records import Conversation, atomic_open, check_not_input, check_unique_ids, dumps, read_conversations
 from . import seal
 from .core import STYLES, anonymize_conversations
@@ -23,14 +23,6 @@ MAX_MESSAGE_CHARS = 2_000_000
 #: Conversations per piece of work handed to one process (small enough to balance the load,
 #: large enough that sending them costs little next to anonymising them).
 CHUNK = 64
-
-
-def default_jobs() -> int:
-    """All the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _work(args: tuple[list[Conversation], str, int, int, bytes]) -> tuple[list[str], dict[str, Any]]:

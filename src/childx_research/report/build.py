@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
@@ -11,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..forms import Form
+from ..parallel import default_jobs, die_with_parent
+from ..progress import progress, track
 from ..records import write_json
 from ..trends import TrendResult, analyse, emerging_terms
 from ..trends.terms import TermParams, contact_terms, g2, load_stopwords
@@ -81,8 +86,6 @@ def _build(records: Sequence[Any], form: Form, out: Path, *, conversations: list
         terms = emerging_terms(conversations, as_of=result.grid.as_of, params=params, dates=dates)
         terms = publish_terms(terms, conversations, dates, params)
 
-    from ..progress import track
-
     draws: list[Callable[[], Any]] = [lambda: F.fig_current_alerts(rep), lambda: F.fig_alert_timeline(rep),
                                       lambda: F.fig_total_contacts(rep)]
     for key in cfg.series_fields(form):
@@ -108,9 +111,7 @@ def _build(records: Sequence[Any], form: Form, out: Path, *, conversations: list
             + "; de figurerna saknas.")
     if terms is not None:
         draws.append(lambda: F.fig_emerging_terms(rep, terms))
-    with report_style():
-        for draw in track(draws, "Ritar rapportens figurer", unit="figurer"):
-            draw()
+    _draw_all(rep, draws)
 
     episodes = F.current_episodes(rep)
     alerts_tab = F.episodes_table(rep, episodes) if len(episodes) else None
@@ -126,6 +127,47 @@ def _build(records: Sequence[Any], form: Form, out: Path, *, conversations: list
     write_json(out / MANIFEST, {"html": HTML_NAME, "notes": rep.notes,
                                        "figures": [asdict(f) for f in rep.figures]})
     return html
+
+
+#: What a drawing process works on: set just before the processes are forked, so each one
+#: inherits the report and the drawing functions instead of receiving them pickled.
+_TO_DRAW: tuple[F.Report, list[Callable[[], Any]]] | None = None
+
+
+def _draw_all(rep: F.Report, draws: list[Callable[[], Any]]) -> None:
+    """Draw every figure, on all the cores this process may use (matplotlib draws on one).
+
+    Each figure is drawn and saved by a forked process; its ``FigureInfo`` comes back and is
+    added in the order of ``draws``, so the report is the same as drawn one by one."""
+    global _TO_DRAW
+    jobs = min(default_jobs(), len(draws))
+    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        with report_style():
+            for draw in track(draws, "Ritar rapportens figurer", unit="figurer"):
+                draw()
+        return
+    _TO_DRAW = (rep, draws)
+    done: list[list[F.FigureInfo] | None] = [None] * len(draws)
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool, \
+                progress("Ritar rapportens figurer", total=len(draws), unit="figurer") as advance:
+            futures = {pool.submit(_draw_one, i): i for i in range(len(draws))}
+            for fut in as_completed(futures):
+                done[futures[fut]] = fut.result()
+                advance(1)
+    finally:
+        _TO_DRAW = None
+    for infos in done:
+        rep.figures.extend(infos or [])
+
+
+def _draw_one(i: int) -> list[F.FigureInfo]:
+    rep, draws = _TO_DRAW
+    before = len(rep.figures)
+    with report_style():
+        draws[i]()
+    return rep.figures[before:]
 
 
 def _get(item: Any, key: str) -> Any:
