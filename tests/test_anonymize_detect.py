@@ -110,7 +110,7 @@ def test_handles(text, handle):
 
 @pytest.mark.parametrize("text", [
     "det var kl.19 igår", "t.ex. på bl.a. skolan", "okej.jag vet inte", "hans snap är borta nu",
-    "han har två konton, typ", "Ta skärmdumpar på kontot, kraven och betalningen",
+    "han har två konton, typ", "Spara skärmdumpar av kontot och kraven",
 ])
 def test_not_handles(text):
     assert not [t for lab, t in found(text) if lab == "ANVANDARNAMN"]
@@ -128,8 +128,8 @@ def test_platforms_and_services_are_not_personal_data():
     ("jag heter emma", "emma"),
     ("min kille jocke sa det", "jocke"),
     ("sa till mamma och kim", "kim"),
-    ("han heter kevin eller de sa han iaf", "kevin"),
-    ("bara sanna, min kompis. hon vet allt", "sanna"),
+    ("tror han heter kevin, så sa dom", "kevin"),
+    ("sanna, min kompis, vet om det", "sanna"),
     ("ja heter nellie btw", "nellie"),
     ("Tack Nellie, vad modigt", "Nellie"),
     ("jag har pratat med Bo om det", "Bo"),  # an ordinary word, but a capital inside the sentence
@@ -154,7 +154,7 @@ def test_person_names(text, name):
     "det är min vilja att gå dit",
     "han skickar dom till alla i min klass",
     "Skriv gärna igen om du vill.",
-    "Det du är med om kallas sextortion",
+    "Det här kallas sextortion och är ett brott",
     "Jag har ångest. Sen gick jag hem.",
 ])
 def test_ordinary_words_are_not_masked(text):
@@ -170,7 +170,7 @@ def test_name_found_in_one_message_is_found_in_the_others():
 # --- places, organisations, addresses ------------------------------------------------------------------
 
 @pytest.mark.parametrize("text,place", [
-    ("går i åttan på ekhagsskolan i mölndal", "mölndal"),
+    ("pluggar på en skola i mölndal", "mölndal"),
     ("vi bor i Vällingby", "Vällingby"),
     ("vi möttes vid hallunda centrum", "hallunda centrum"),
     ("jag kommer från Irak", "Irak"),
