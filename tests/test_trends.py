@@ -144,6 +144,20 @@ def test_alpha_is_one_sided_as_farrington_flexible():
     assert nb_upper(10.0, 2.0, 0.05) == stats.nbinom.ppf(0.95, 10.0, 0.5)
 
 
+def test_quantile_is_scipys_over_a_grid():
+    """nb_upper computes the quantile from the CDFs itself; it must equal scipy's ppf."""
+    from childx_research.trends.farrington import nb_upper
+
+    rng = np.random.default_rng(11)
+    for _ in range(3000):
+        mu = float(np.exp(rng.uniform(-4, 6)))
+        phi = 1.0 if rng.random() < 0.3 else float(1 + np.exp(rng.uniform(-5, 2)))
+        alpha = float(rng.choice([0.001, 0.005, 0.01, 0.05]))
+        ref = (stats.poisson.ppf(1 - alpha, mu) if phi == 1.0
+               else stats.nbinom.ppf(1 - alpha, mu / (phi - 1), 1 / phi))
+        assert nb_upper(mu, phi, alpha) == ref, (mu, phi, alpha)
+
+
 def test_minimum_count_rule_leaves_the_week_without_a_bound():
     """Fewer than 5 cases in 4 weeks: as in R, no bound and no score, never an alarm."""
     y = flat(level=1)

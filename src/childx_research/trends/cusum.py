@@ -1,6 +1,6 @@
 """Shared baseline fitting for the slow-rise detectors (trend test and CUSUM).
 
-A Poisson log-linear IRLS with prior weights and offset, the design (intercept, optional
+The Poisson log-linear IRLS (``glm.py``), the design (intercept, optional
 linear trend, one yearly harmonic) and a fit refitted with Farrington's down-weighting of
 past outbreaks. The slow-rise CUSUM itself is in ``slowrise.py``; the trend test in
 ``trendtest.py``.
@@ -8,52 +8,12 @@ past outbreaks. The slow-rise CUSUM itself is in ``slowrise.py``; the trend test
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .farrington import anscombe_residuals, assign_weights
+from .glm import poisson_irls  # noqa: F401  (re-exported: the detectors' shared fit)
 
 METHOD_CUSUM = "cusum_slow_rise"   # the method name of the slow-rise CUSUM (slowrise.py)
-
-
-def poisson_irls(X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None, offset: np.ndarray | None = None,
-                 maxiter: int = 30, tol: float = 1e-8, start: np.ndarray | None = None):
-    """Poisson log-link IRLS with prior weights and offset; (beta, mu, (X'WX)^-1) or None."""
-    w = np.ones_like(y, dtype=float) if w is None else w
-    off = np.zeros_like(y, dtype=float) if offset is None else offset
-    if start is not None:
-        beta = np.array(start, dtype=float)
-    else:
-        beta = np.zeros(X.shape[1])
-        beta[0] = math.log(max(float(np.sum(w * y) / np.sum(w * np.exp(off))), 1e-6))
-    dev_old = math.inf
-    for _ in range(maxiter):
-        eta = X @ beta
-        mu = np.exp(np.clip(eta + off, -30, 30))
-        wts = w * mu
-        zw = eta + (y - mu) / mu
-        xtwx = X.T @ (X * wts[:, None])
-        try:
-            beta = np.linalg.solve(xtwx, X.T @ (wts * zw))
-        except np.linalg.LinAlgError:
-            return None
-        mu = np.exp(np.clip(X @ beta + off, -30, 30))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dev = 2 * float(np.sum(w * (np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))))
-        if abs(dev - dev_old) <= tol * (abs(dev) + 0.1):
-            break
-        dev_old = dev
-    else:
-        return None
-    if not np.all(np.isfinite(beta)):
-        return None
-    wts = w * mu
-    try:
-        cov = np.linalg.inv(X.T @ (X * wts[:, None]))
-    except np.linalg.LinAlgError:
-        return None
-    return beta, mu, cov
 
 
 def _features(t: np.ndarray, angle: np.ndarray, season: bool, trend: bool) -> np.ndarray:

@@ -8,7 +8,7 @@ pThresholdTrend=1, thresholdMethod="nbPlugin", limit54=c(5,4)``), for one week `
    ``2w+1`` weeks around the same week one, two, … years back form the "current"
    level of a 10-level seasonal factor; the weeks between two windows are cut into
    nine blocks that form the other levels (R's ``blocks``).
-2. A quasi-Poisson GLM with log link (statsmodels): ``log mu = a + beta*t + level``.
+2. A quasi-Poisson GLM with log link (``glm.poisson_irls``, R's ``glm.fit`` iteration): ``log mu = a + beta*t + level``.
    The trend is always fitted; as in R it is dropped only when fewer than three years
    of reference data exist or when it would predict more than any reference week saw.
 3. Past outbreaks are down-weighted: weights ``gamma * s**-2`` for standardised
@@ -51,8 +51,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
+from .glm import poisson_irls
 from .weeks import years_back
 
 METHOD_FARRINGTON = "farrington_flexible"
@@ -177,25 +178,16 @@ class _Fit:
 
 def _glm(X: np.ndarray, y: np.ndarray, var_weights: np.ndarray | None, df_extra: int,
          offset: np.ndarray | None = None, start: np.ndarray | None = None):
-    """Quasi-Poisson fit with statsmodels; returns (beta, mu, dispersion, result) or None."""
-    import statsmodels.api as sm
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            res = sm.GLM(y, X, family=sm.families.Poisson(), var_weights=var_weights, offset=offset).fit(
-                method="IRLS", maxiter=50, tol=1e-8, start_params=start)
-        except Exception:
-            return None
-    beta = np.asarray(res.params, dtype=float)
-    mu = np.asarray(res.fittedvalues, dtype=float)
-    if not (getattr(res, "converged", True) and np.all(np.isfinite(beta)) and np.all(np.isfinite(mu))):
+    """Quasi-Poisson fit (``glm.poisson_irls``); returns (beta, mu, dispersion, cov) or None."""
+    out = poisson_irls(X, y, var_weights, offset, maxiter=50, tol=1e-8, start=start)
+    if out is None:
         return None
+    beta, mu, cov = out
     vw = np.ones_like(y) if var_weights is None else var_weights
     df = y.size + df_extra - X.shape[1]
     pearson = float(np.sum(vw * (y - mu) ** 2 / np.maximum(mu, 1e-12)))
     disp = pearson / df if df > 0 else math.nan
-    return beta, mu, disp, res
+    return beta, mu, disp, cov
 
 
 def _hat(X: np.ndarray, mu: np.ndarray, vw: np.ndarray) -> np.ndarray:
@@ -291,13 +283,34 @@ def _fit_flexible(design: Design, y_ref: np.ndarray, params: FarringtonParams, w
 
 def nb_upper(mu0: float, phi: float, alpha: float) -> float:
     """The ``1 - alpha`` quantile (one-sided ``alpha``, as R's ``farringtonFlexible``) of
-    NB(mean mu0, variance phi*mu0) (Poisson if phi = 1)."""
+    NB(mean mu0, variance phi*mu0) (Poisson if phi = 1).
+
+    The quantile by its definition, the smallest ``k`` with ``CDF(k) >= 1 - alpha`` (as R's
+    ``qnbinom``/``qpois``), from ``scipy.special``'s CDFs, starting at the continuous
+    inverse: the public ``scipy.stats`` ``ppf`` spends most of its time checking arguments,
+    and an analysis asks for about 8,000 quantiles. ``tests/test_trends.py`` checks it
+    against ``stats.nbinom.ppf``/``stats.poisson.ppf`` over a grid."""
     if mu0 <= 0:
         return 0.0
     q = 1 - alpha
     if phi > 1 + 1e-9:
-        return float(stats.nbinom.ppf(q, mu0 / (phi - 1), 1 / phi))
-    return float(stats.poisson.ppf(q, mu0))
+        n, p = mu0 / (phi - 1), 1 / phi
+
+        def cdf(k: int) -> float:
+            return float(special.betainc(n, k + 1.0, p))   # NB CDF for a real size n
+
+        guess = special.nbdtrik(q, n, p)
+    else:
+        def cdf(k: int) -> float:
+            return float(special.pdtr(k, mu0))
+
+        guess = special.pdtrik(q, mu0)
+    k = max(int(math.ceil(guess)) if np.isfinite(guess) else 0, 0)
+    while k > 0 and cdf(k - 1) >= q:
+        k -= 1
+    while cdf(k) < q:
+        k += 1
+    return float(k)
 
 
 def evaluate_week(y: np.ndarray, design: Design, params: FarringtonParams,
