@@ -202,3 +202,58 @@ def test_saved_vocabularies_are_arrays_and_come_back_whole(baseline_dir, generat
     assert all(hasattr(v, "vocabulary_") for _, v in _tfidf_blocks(model.vectorizer))  # restored after saving
     again = BaselineModel.load(tmp_path, form).vectorizer.transform(_frame(convs))
     assert before.shape == again.shape and np.allclose(before.toarray(), again.toarray())
+
+
+def test_fast_tfidf_equals_scikit_learn(baseline_dir, generated_small):
+    """modeling/features.py computes the fitted vectorizer's TF-IDF by hand (cached per word,
+    sentence counts added up for the acute-risk windows): it must give scikit-learn's own
+    features, also on odd text (empty, punctuation only, several lines, sentences that end
+    without space), and the same scores with and without it."""
+    import numpy as np
+
+    from childx_research.modeling.baseline import TEXT_COLUMNS, _frame
+    from childx_research.modeling.features import fast_tfidf, sentences
+    from childx_research.records import Conversation, Message
+
+    model = load_model(baseline_dir).model
+    fast = fast_tfidf(model.vectorizer, TEXT_COLUMNS)
+    assert fast is not None                       # the default vectorizer is one it reproduces
+    odd = ["", "...!?", "hej\n\nhur mår du?! jag vet inte.Det är svårt", "  ", "ÅÄÖ åäö é 15 år!!! ok? ok.\nja"]
+    convs = [c.conversation() for c in generated_small.contacts[:40]] + [
+        Conversation(id=f"odd{i}", messages=[Message(role="stodperson", text=t or "Hej."),
+                                             Message(role="stodsokande", text=t)]) for i, t in enumerate(odd)]
+    want = model.vectorizer.transform(_frame(convs)).tocsr()
+    got = model.features(convs)
+    assert got.shape == want.shape and got.nnz == want.nnz
+    assert abs(got - want).max() < 1e-6
+    assert sentences("Ett. Två!\n\nTre") == ["Ett.", "Två!", "Tre"]
+
+    # the windows: the same logits as the scikit-learn path (float rounding apart)
+    long = " ".join(f"Mening nummer {i} om skolan och vänner." for i in range(30))
+    convs.append(Conversation(id="long", messages=[Message(role="stodperson", text="Berätta."),
+                                                   Message(role="stodsokande", text=long)]))
+    with_fast = model.logits(convs)
+    model._fast_tfidf = None                      # force scikit-learn's transform
+    try:
+        without = model.logits(convs)
+    finally:
+        del model._fast_tfidf
+    for key in with_fast:
+        assert np.allclose(with_fast[key], without[key], atol=1e-4), key
+
+
+def test_fast_tfidf_declines_settings_it_does_not_reproduce():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from childx_research.modeling.features import fast_tfidf
+
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": ["hej du", "hur mår du"], "b": ["x", "y"]})
+    for vec in (TfidfVectorizer(stop_words=["du"]), TfidfVectorizer(ngram_range=(1, 3)),
+                TfidfVectorizer(analyzer="char", ngram_range=(2, 3)), TfidfVectorizer(binary=True)):
+        ct = ColumnTransformer([("w", vec, "a")]).fit(frame)
+        assert fast_tfidf(ct, ("a", "b")) is None
+    ct = ColumnTransformer([("w", TfidfVectorizer(), "a")]).fit(frame)
+    assert fast_tfidf(ct, ("a", "b")) is not None

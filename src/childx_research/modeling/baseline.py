@@ -183,12 +183,33 @@ class BaselineModel:
         return cls(form, vec, heads, columns, _windows_config(bcfg, cfg, form))
 
     # --- scoring ---------------------------------------------------------------------
+    def _fast(self):
+        """The exact, cached TF-IDF (:mod:`.features`), built once per loaded model; ``None``
+        when the vectorizer has settings it does not reproduce."""
+        if not hasattr(self, "_fast_tfidf"):
+            from .features import fast_tfidf
+
+            self._fast_tfidf = fast_tfidf(self.vectorizer, TEXT_COLUMNS)
+        return self._fast_tfidf
+
     def features(self, conversations: list[Conversation]):
+        fast = self._fast()
+        if fast is not None:
+            return fast.transform([split_texts(c) for c in conversations])
         return self.vectorizer.transform(_frame(conversations)).tocsr()
 
     def logits(self, conversations: list[Conversation]) -> dict[str, np.ndarray]:
         """Per choice field: (n, n_options) logits (log-probabilities for single fields)."""
-        X = self.features(conversations)
+        fast = self._fast()
+        windows = None
+        if fast is not None:
+            size = int(self.windows["sentences"]) if self.windows else None
+            X, Xw, owner = fast.transform_with_windows([split_texts(c) for c in conversations],
+                                                       TEXT_COLUMNS.index("stodsokande"), size)
+            if Xw is not None:
+                windows = (Xw, owner)
+        else:
+            X = self.features(conversations)
         out: dict[str, np.ndarray] = {}
         for f in self.form.choice_fields:
             Xf = X[:, self.columns[f.key]]
@@ -198,30 +219,21 @@ class BaselineModel:
             else:
                 cols = [h.logits(Xf) if isinstance(h, _ConstHead) else _binary_logit(h, Xf) for h in head]
                 out[f.key] = np.stack(cols, axis=1).astype(np.float64)
-        if self.windows:
-            self._pool_windows(conversations, X, out)
+        if self.windows and (fast is None or windows is not None):  # fast and no windows: none is long enough
+            self._pool_windows(conversations, X, out, windows)
         return out
 
-    def _pool_windows(self, conversations: list[Conversation], X_conv, out: dict[str, np.ndarray]) -> None:
+    def _pool_windows(self, conversations: list[Conversation], X_conv, out: dict[str, np.ndarray],
+                      windows=None) -> None:
         """Raise each windowed option's score to its best window's (see the module docstring).
         Only the help-seeker's windows are vectorised; each voice is vectorised on its own, so
-        a window's worker block is its conversation's, taken from ``X_conv``."""
-        import pandas as pd
-        import scipy.sparse as sp
-
-        size = int(self.windows["sentences"])
-        rows, owner = [], []
-        for i, conv in enumerate(conversations):
-            for w in sentence_windows(conv.text_of("stodsokande"), size):
-                rows.append((w, ""))
-                owner.append(i)
-        if not rows:
-            return
-        owner_a = np.asarray(owner)
-        worker = np.zeros(X_conv.shape[1])
-        worker[voice_columns(self.vectorizer, ["stodperson"])] = 1.0
-        X = (self.vectorizer.transform(pd.DataFrame(rows, columns=list(TEXT_COLUMNS))).tocsr()
-             + X_conv[owner_a] @ sp.diags(worker)).tocsr()
+        a window's worker block is its conversation's, taken from ``X_conv``. ``windows``:
+        ``(X, owner)`` already computed (by :mod:`.features`), ``None`` to compute them here."""
+        if windows is None:
+            windows = self._window_features(conversations, X_conv)
+            if windows is None:
+                return
+        X, owner_a = windows
         for key, options in self.windows["options"].items():
             f = self.form.field(key)
             Xf = X[:, self.columns[key]]
@@ -256,6 +268,27 @@ class BaselineModel:
             p[:, others] *= (rest_new / rest_old)[:, None]
             p[:, options] = alarm
             out[key] = np.log(np.clip(p, 1e-6, 1.0))
+
+    def _window_features(self, conversations: list[Conversation], X_conv):
+        """The windows' features with scikit-learn's own transform (when :mod:`.features`
+        does not apply)."""
+        import pandas as pd
+        import scipy.sparse as sp
+
+        size = int(self.windows["sentences"])
+        rows, owner = [], []
+        for i, conv in enumerate(conversations):
+            for w in sentence_windows(conv.text_of("stodsokande"), size):
+                rows.append((w, ""))
+                owner.append(i)
+        if not rows:
+            return None
+        worker = np.zeros(X_conv.shape[1])
+        worker[voice_columns(self.vectorizer, ["stodperson"])] = 1.0
+        owner_a = np.asarray(owner)
+        X = (self.vectorizer.transform(pd.DataFrame(rows, columns=list(TEXT_COLUMNS))).tocsr()
+             + X_conv[owner_a] @ sp.diags(worker)).tocsr()
+        return X, owner_a
 
     # --- persistence -----------------------------------------------------------------
     # skops (made for scikit-learn models) instead of a pickle: loading it never runs code
