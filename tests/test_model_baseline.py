@@ -257,3 +257,27 @@ def test_fast_tfidf_declines_settings_it_does_not_reproduce():
         assert fast_tfidf(ct, ("a", "b")) is None
     ct = ColumnTransformer([("w", TfidfVectorizer(), "a")]).fit(frame)
     assert fast_tfidf(ct, ("a", "b")) is not None
+
+
+def test_key_sentence_candidates_keep_their_offsets_and_evidence():
+    """The key sentence's candidates carry their place in the message, and the evidence
+    that scores them is the conversation's own inside that place (no second matcher run)."""
+    from childx_research.evidence import Evidence, Found
+    from childx_research.modeling.predict import _evidence_within, help_seeker_spans, help_seeker_sentences
+    from childx_research.records import Conversation, Message
+
+    text = "  Hej. Jag vet inte vad jag ska göra nu!\n\nHan skickar bilder varje dag till mig.   Kort."
+    conv = Conversation(id="k", messages=[Message(role="stodperson", text="Vad har hänt dig?"),
+                                          Message(role="stodsokande", text=text)])
+    spans = help_seeker_spans(conv)
+    assert [s for *_, s in spans] == help_seeker_sentences(conv) == [
+        "Jag vet inte vad jag ska göra nu!", "Han skickar bilder varje dag till mig."]
+    assert all(text[a:b] == s and m == 1 for m, a, b, s in spans)
+    m, a, b, s = spans[1]
+    inside = Evidence("utsatthet", "x", 1, a + 4, a + 19, text[a + 4:a + 19])
+    answer = Evidence("utsatthet", "y", 1, a, a + 3, text[a:a + 3], source="answer")
+    outside = Evidence("utsatthet", "z", 1, 2, 5, text[2:5])
+    got = _evidence_within(Found({"utsatthet": [inside, answer, outside]}), "utsatthet", (m, a, b))
+    [e] = got.items["utsatthet"]
+    assert (e.option, e.message, s[e.start:e.end]) == ("x", 0, e.text)
+    assert _evidence_within(Found({}), "utsatthet", (m, a, b)).items == {}

@@ -108,7 +108,7 @@ class Predictor:
             chunk = conversations[start:start + batch_size]
             found = self.evidence(chunk) if chunk else None
             decisions = cal.decide(self.form, self.logits(chunk, found), self.calibration) if chunk else []
-            keys = self.key_sentences(chunk, decisions) if use_key else [None] * len(chunk)
+            keys = self.key_sentences(chunk, decisions, found) if use_key else [None] * len(chunk)
             if found is not None and (self.config.get("calibration") or {}).get("require_evidence", True):
                 for d, fd in zip(decisions, found):
                     d["needs_review"] = sorted(set(d["needs_review"]) | self._ungrounded(fd, d["values"]),
@@ -162,9 +162,14 @@ class Predictor:
         fields = self.form.multi_fields or self.form.choice_fields
         return fields[0] if fields else None
 
-    def key_sentences(self, conversations: list[Conversation], decisions: list[dict[str, Any]]) -> list[str | None]:
+    def key_sentences(self, conversations: list[Conversation], decisions: list[dict[str, Any]],
+                      found: list | None = None) -> list[str | None]:
         """One short help-seeker sentence per conversation that best shows the key field's
-        predicted options, when the model is confident and the anonymiser's guard passes it."""
+        predicted options, when the model is confident and the anonymiser's guard passes it.
+
+        Each candidate sentence is scored on its own (the classifier reads the sentence
+        alone); its evidence is the conversation's (``found``) that lies inside it, so the
+        cue patterns are not run a second time on every sentence."""
         out: list[str | None] = [None] * len(conversations)
         f = self.key_field()
         guard = anonymiser_guard()
@@ -174,16 +179,23 @@ class Predictor:
         min_conf = float(scfg.get("min_confidence", 0.9))
         max_words = int(scfg.get("max_words", 25))
         cands: list[tuple[int, str]] = []
+        spans: list[tuple[int, int, int]] = []   # (message, start, end) of each candidate
         for i, (conv, d) in enumerate(zip(conversations, decisions)):
             if f.key in d["needs_review"]:
                 continue
-            for s in help_seeker_sentences(conv, max_words):
+            for m, a, b, s in help_seeker_spans(conv, max_words):
                 cands.append((i, s))
+                spans.append((m, a, b))
         if not cands:
             return out
         pseudo = [Conversation(id=f"s{j}", messages=[Message(role="stodsokande", text=s)])
                   for j, (_, s) in enumerate(cands)]
-        P = cal.probabilities(f, self.logits(pseudo)[f.key], self.calibration.fields[f.key].temperature)
+        if self.stacker is not None and self.finder is not None and found is not None:
+            pseudo_found = [_evidence_within(found[i], f.key, sp) for (i, _), sp in zip(cands, spans)]
+            logits = self.logits(pseudo, pseudo_found)
+        else:
+            logits = self.logits(pseudo)
+        P = cal.probabilities(f, logits[f.key], self.calibration.fields[f.key].temperature)
         scored: dict[int, list[tuple[float, str]]] = {}
         for (i, s), p in zip(cands, P):
             chosen = decisions[i]["values"][f.key]
@@ -206,16 +218,43 @@ class Predictor:
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
-def help_seeker_sentences(conv: Conversation, max_words: int = 25, min_words: int = 4) -> list[str]:
+def help_seeker_spans(conv: Conversation, max_words: int = 25,
+                      min_words: int = 4) -> list[tuple[int, int, int, str]]:
+    """The help-seeker's sentences of ``min_words`` to ``max_words`` words:
+    ``(message index, start, end, text)``, ``text == message.text[start:end]``."""
     out = []
-    for m in conv.messages:
+    for k, m in enumerate(conv.messages):
         if m.role != "stodsokande":
             continue
-        for s in _SENT.split(m.text):
-            s = s.strip()
-            if min_words <= len(s.split()) <= max_words:
-                out.append(s)
+        pos = 0
+        for cut in [*_SENT.finditer(m.text), None]:
+            end = cut.start() if cut is not None else len(m.text)
+            piece = m.text[pos:end]
+            a = pos + len(piece) - len(piece.lstrip())
+            b = pos + len(piece.rstrip())
+            if min_words <= len(m.text[a:b].split()) <= max_words:
+                out.append((k, a, b, m.text[a:b]))
+            if cut is not None:
+                pos = cut.end()
     return out
+
+
+def help_seeker_sentences(conv: Conversation, max_words: int = 25, min_words: int = 4) -> list[str]:
+    return [s for _, _, _, s in help_seeker_spans(conv, max_words, min_words)]
+
+
+def _evidence_within(found, key: str, span: tuple[int, int, int]):
+    """The conversation's evidence for field ``key`` inside one sentence (message, start,
+    end), as the evidence of that sentence alone: answers to the worker's question are
+    left out (a sentence alone answers nothing) and offsets are the sentence's own."""
+    from dataclasses import replace
+
+    from ..evidence import Found
+
+    m, a, b = span
+    items = [replace(e, message=0, start=e.start - a, end=e.end - a) for e in found.items.get(key, [])
+             if e.message == m and e.source != "answer" and a <= e.start and e.end <= b]
+    return Found({key: items} if items else {})
 
 
 _UNSAFE = re.compile(r"\d{3,}|@|https?:|www\.|\.se\b|\.com\b", re.IGNORECASE)
