@@ -157,3 +157,26 @@ def test_bad_config_is_one_line_error(tmp_path):
     assert res.exit_code == 2
     assert "trends[0]" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_an_ongoing_situation_is_sometimes_only_described():
+    """pagaende ja is sometimes only implied (bank `implied`: a demand still made, contact
+    that goes on) instead of said outright, and such a phrase never appears when the
+    situation is over or unclear."""
+    import re
+
+    from childx_research.generate import generate_contacts
+    from childx_research.generate.bank import load_bank
+
+    def pattern(t):  # "[a|b] text {slot}" -> a regex over the generated text
+        out = re.escape(t)
+        out = re.sub(r"\\\[(.*?)\\\]", lambda m: "(?:" + m.group(1).replace("\\|", "|") + ")", out)
+        return re.compile(re.sub(r"\\\{\w+\\\}", ".+?", out), re.IGNORECASE)
+
+    implied = [pattern(t) for t in load_bank()["stodsokande"]["implied"]["pagaende"]["ja"]]
+    by_option = {"ja": 0, "nej": 0, "oklart": 0}
+    for c in generate_contacts(600, seed=4).contacts:
+        text = "\n".join(m.text for m in c.messages if m.role == "stodsokande")
+        if any(p.search(text) for p in implied):
+            by_option[c.gold["pagaende"]] += 1
+    assert by_option["ja"] >= 10 and by_option["nej"] == by_option["oklart"] == 0, by_option

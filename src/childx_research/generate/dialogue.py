@@ -53,8 +53,9 @@ P_TOLD_DISTRACTOR = {"with_unit": 0.6, "alone": 0.3}
 P_SUGGEST_ADULT = 0.18
 #: Chance an explicit cue is left out because the text already implies the option:
 #: a seeker who describes being paid makes the payer a sexköpare; a suicide plan implies
-#: suicidal thoughts.
-P_IMPLIED_ONLY = {"sexkopare": 0.4, "suicidtankar": 0.5}
+#: suicidal thoughts; an ongoing situation is often only described (bank `implied`), when
+#: the worker did not ask.
+P_IMPLIED_ONLY = {"sexkopare": 0.4, "suicidtankar": 0.5, "pagaende": 0.4}
 #: Chance the worker asks about a field that stays unknown and gets an evasive answer.
 P_DEFLECT = 0.3
 #: Per contact, how often consecutive help-seeker messages are sent as one message.
@@ -180,6 +181,9 @@ class Writer:
         short = self.S.get("svar", {}).get(field, {}).get(option)
         asked = asked and self.s.channel == "chatt"  # a mail keeps no question to answer
         templates = short if asked and short and self.rng.random() < P_SHORT_ANSWER else self.S["options"][field][option]
+        implied = self.S.get("implied", {}).get(field, {}).get(option)
+        if implied and not asked and field in P_IMPLIED_ONLY and self.rng.random() < P_IMPLIED_ONLY[field]:
+            templates = implied
         if several:  # "bara mamma" is false when a friend knows too
             templates = _without_only(templates)
         return self.seeker(templates)
