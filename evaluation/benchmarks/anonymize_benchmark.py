@@ -287,9 +287,12 @@ def main(argv: list[str] | None = None) -> int:
             dev["leaked"] = [l.split(" '", 1)[0] for l in dev["leaked"]]  # never a dev set's string in a file
         args.json.write_text(json.dumps(slim, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(f"\nresultat: {args.json}")
+    ner = results.get("ner")
     ok = results["generated"]["structured_leaks"] == 0 and (
-        "ner" not in results or (results["ner"]["PER_removed"] >= 0.98 and results["ner"]["ordinary_changed"] <= 0.005)
-    ) and (tp.get("mb_per_cpu_s") or 0) >= 1.0 and all(d["structured_leaks"] == 0 for d in results["dev"].values())
+        ner is None or (ner["PER_removed"] >= 0.98 and (ner["LOC_removed"] or 0) >= 0.90
+                        and ner["ordinary_changed"] <= 0.005)
+    ) and (tp.get("mb_per_cpu_s") or 0) >= 1.0 and all(
+        d["structured_leaks"] == 0 and (d["removed"] is None or d["removed"] >= 0.99) for d in results["dev"].values())
     print("\nalla mål uppfyllda" if ok else "\nminst ett mål är inte uppfyllt")
     return 0 if ok else 1
 
