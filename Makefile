@@ -18,6 +18,9 @@ LS_STAMP := $(LS_VENV)/.installed
 # What `make annotate` pushes: anonymised conversations (default: a synthetic example).
 ANNOTATE_INPUT ?= data/annotate/conversations.jsonl
 ANNOTATE_EXAMPLE := data/annotate/conversations.jsonl
+# Hand-labelled conversations `make demo` measures the chosen model on, when they are there
+# (never trained on; the product does not need them): DEV_SETS="a.jsonl b.jsonl" for your own.
+DEV_SETS ?= $(wildcard ../shared/data/dev-conversations*.jsonl)
 
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
@@ -88,7 +91,7 @@ postgres:
 	  else echo "postgresql is missing and we are not root: the test of Label Studio on PostgreSQL will be skipped"; fi; }
 
 demo: setup labelstudio
-	$(VENV)/bin/childx demo
+	$(VENV)/bin/childx demo $(foreach f,$(DEV_SETS),--dev $(f))
 
 test: setup labelstudio browser r-surveillance postgres
 	$(PY) -m pytest

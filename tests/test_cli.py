@@ -83,9 +83,40 @@ def test_python_dash_m_entry_point():
     assert res.returncode == 0 and "generate" in res.stdout
 
 
+def _labelled_file(path, n=3):
+    """Hand-labelled conversations (written for the test) as `childx demo --dev` reads them."""
+    from childx_research.forms import load_form
+
+    form = load_form()
+    gold = {f.key: f.option_keys[-1] if f.kind == "single" else [f.option_keys[-1]] for f in form.choice_fields}
+    gold.update({"alder": "16_17", "akut_risk": "nej", "sammanfattning": ""})
+    rows = [{"id": f"h{i}", "messages": [{"role": "stodsokande", "text": f"hej jag är 16 och undrar en sak {i}"},
+                                         {"role": "stodperson", "text": "Hej! Berätta gärna mer."}], "gold": gold}
+            for i in range(n)]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_demo_checks_its_dev_files_before_any_work(tmp_path):
+    out = tmp_path / "demo"
+    assert_one_line_error(runner.invoke(app, ["demo", "--out", str(out), "--dev", str(tmp_path / "nope.jsonl")]),
+                          "nope.jsonl", "file not found")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "messages": [{"role": "stodsokande", "text": "hemligt"}]}\n', encoding="utf-8")
+    res = runner.invoke(app, ["demo", "--out", str(out), "--dev", str(bad)])
+    assert_one_line_error(res, "bad.jsonl:1", "gold")
+    assert "hemligt" not in res.output and not out.exists()
+
+
 @pytest.mark.slow
 def test_demo_runs_on_small_data(tmp_path):
-    res = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--n", "200"])
+    dev = _labelled_file(tmp_path / "handskrivna.jsonl")
+    res = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--n", "200", "--dev", str(dev)])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "demo" / "generated" / "contacts.jsonl").exists()
     assert (tmp_path / "demo" / "dataset" / "arrow").exists()
+    # the chosen model measured on the hand-labelled file: printed and written (figures only)
+    assert "Modellen på handskrivna kontakter" in res.output and "handskrivna.jsonl (3)" in res.output
+    figures = json.loads((tmp_path / "demo" / "handskrivna.json").read_text(encoding="utf-8"))
+    assert figures[0]["contacts"] == 3 and 0 <= figures[0]["mean_macro_f1"] <= 1
+    assert "undrar en sak" not in (tmp_path / "demo" / "handskrivna.json").read_text(encoding="utf-8")

@@ -109,3 +109,63 @@ def test_without_evidence_the_classifier_decides():
     with_ev = np.zeros((20, 2 * len(f.options)))
     with_ev[:, 2 * 1] = 1.0
     assert (st.apply(OneField, {f.key: fresh}, {f.key: with_ev})[f.key].argmax(axis=1) == 1).all()
+
+
+def _two_records():
+    from childx_research.records import FormRecord
+
+    form = load_form()
+    base = {f.key: (f.option_keys[0] if f.kind == "single" else [f.option_keys[0]]) for f in form.choice_fields}
+    gold = [FormRecord(id="a", form={**base, "alder": "13_15"}), FormRecord(id="b", form={**base, "alder": "16_17"})]
+    pred = [FormRecord(id="a", form={**base, "alder": "13_15"}, needs_review=["kon"],
+                       evidence={"alder": [{"message": 0, "text": "15 år", "start": 8, "end": 13}]}),
+            FormRecord(id="b", form={**base, "alder": "13_15"}, needs_review=[],
+                       evidence={"alder": [{"message": 0, "text": "14", "start": 0, "end": 2}]})]
+    return form, gold, pred
+
+
+def test_alone_figures_count_only_fields_outside_review():
+    from childx_research.evaluation import alone_figures
+
+    form, gold, pred = _two_records()
+    n = len(form.choice_fields)
+    got = alone_figures(gold, pred, form)
+    # a: all but kon filled, all right; b: all filled, alder wrong
+    assert got["alone_coverage"] == (2 * n - 1) / (2 * n)
+    assert got["alone_right"] == (2 * n - 2) / (2 * n - 1)
+
+
+def test_evidence_precision_needs_the_same_option_message_and_an_overlap():
+    from childx_research.evaluation import evidence_precision
+
+    form, gold, pred = _two_records()
+    rows = [{"id": "a", "messages": [{"role": "stodsokande", "text": "hej. ja 15 år gammal"}], "gold": gold[0].form,
+             "evidence": {"alder": [{"message": 0, "text": "ja 15 år"}]}},
+            {"id": "b", "messages": [{"role": "stodsokande", "text": "14 nästan 16"}], "gold": gold[1].form,
+             "evidence": {"alder": [{"message": 0, "text": "16"}]}}]
+    # a's item overlaps the gold text of its (right) option; b's option is wrong
+    assert evidence_precision(rows, pred, form) == {"evidence_items": 2, "evidence_precision": 0.5}
+
+
+def test_labelled_figures_on_a_labelled_file(model_dir, tmp_path):
+    """What `childx demo --dev` prints: the figures of a model on hand-labelled conversations
+    (written here for the test), with evidence precision when the file has gold evidence."""
+    from childx_research.modeling.labelled import labelled_figures
+
+    form = load_form()
+    gold = {f.key: ("ej_angivet" if "ej_angivet" in f.option_keys else f.option_keys[-1]) if f.kind == "single"
+            else (["ej_angivet"] if "ej_angivet" in f.option_keys else [f.option_keys[-1]]) for f in form.choice_fields}
+    gold.update({"alder": "13_15", "akut_risk": "nej", "sammanfattning": ""})
+    rows = [{"id": f"l{i}", "started_at": "2025-05-05T12:00", "messages": [
+        {"role": "stodsokande", "text": text}, {"role": "stodperson", "text": "Tack för att du berättar."}],
+        "gold": gold, "evidence": {"alder": [{"message": 0, "text": text.split(".")[0]}]}}
+        for i, text in enumerate(["jag är 14 år. vet inte vad jag ska göra", "jag e 13. han skriver hela tiden"])]
+    path = tmp_path / "handskrivna.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    fig = labelled_figures(model_dir, path)
+    assert fig["file"] == "handskrivna.jsonl" and fig["contacts"] == 2
+    assert 0 <= fig["mean_macro_f1"] <= 1 and set(fig["fields"]) == {f.key for f in form.choice_fields}
+    assert fig["alarms"][0]["field"] == "akut_risk" and fig["alarms"][0]["positives"] == 0
+    assert 0 <= fig["alone_coverage"] <= 1 and fig["contacts_per_s"] > 0
+    assert "evidence_precision" in fig and fig["evidence_items"] >= 0
+    assert "jag" not in json.dumps(fig)        # figures only, never the text

@@ -24,43 +24,6 @@ SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "s
                if p.exists()), ROOT.parent / "shared" / "data")
 
 
-def alone(form, gold, pred):
-    from childx_research.modeling.calibration import is_correct
-
-    filled = right = total = 0
-    for g, p in zip(gold, pred):
-        for f in form.choice_fields:
-            total += 1
-            if f.key in (p.model_extra or {}).get("needs_review", []):
-                continue
-            filled += 1
-            right += is_correct(f, p.form[f.key], g[f.key])
-    return {"alone_right": round(right / filled, 3) if filled else None, "alone_coverage": round(filled / total, 3)}
-
-
-def evidence_precision(form, rows, pred):
-    hit = n = 0
-    for row, p in zip(rows, pred):
-        gold_ev = row.get("evidence") or {}
-        for key, ev in ((p.model_extra or {}).get("evidence") or {}).items():
-            f = form.field(key)
-            items = {p.form[key]: ev} if f.kind == "single" else ev
-            gitems = gold_ev.get(key)
-            gitems = {row["gold"][key]: gitems} if f.kind == "single" and isinstance(gitems, list) else (gitems or {})
-            for opt, lst in items.items():
-                for e in lst:
-                    n += 1
-                    text = row["messages"][e["message"]]["text"]
-                    for g in gitems.get(opt, []) if opt == (row["gold"][key] if f.kind == "single" else opt) else []:
-                        if g["message"] != e["message"]:
-                            continue
-                        gs = text.find(g["text"])
-                        if gs >= 0 and gs < e["end"] and e["start"] < gs + len(g["text"]):
-                            hit += 1
-                            break
-    return {"evidence_items": n, "evidence_precision": round(hit / n, 3) if n else None}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "benchmarks" / "evidence")
@@ -69,18 +32,14 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="reuse a model folder already in --out")
     args = ap.parse_args()
 
-    from childx_research.evaluation import compute_metrics
-    from childx_research.forms import load_form
-    from childx_research.modeling import load_model, train
-    from childx_research.records import FormRecord, read_labelled_conversations
+    from childx_research.modeling import train
+    from childx_research.modeling.labelled import labelled_figures
 
-    form = load_form()
-    sets = {}
+    sets = []
     for name in ("dev-conversations.jsonl", "dev-conversations-2.jsonl"):
         p = SHARED / name
         if p.exists():
-            rows = [json.loads(x) for x in p.read_text(encoding="utf-8").splitlines() if x.strip()]
-            sets[name] = (read_labelled_conversations(p, form), rows)
+            sets.append(p)
         else:
             print(f"note: {p} not found: skipped")
     results = {}
@@ -94,21 +53,18 @@ def main() -> None:
         test = json.loads((path / "metrics.json").read_text())["test"]
         row["test"] = {"mean_macro_f1": round(test["mean_macro_f1"], 3),
                        "alarms": [{k: a[k] for k in ("recall", "false_alarm_rate")} for a in test["alarms"]]}
-        model = load_model(path)
-        for name, (pairs, rows) in sets.items():
-            convs = [c for c, _ in pairs]
-            t0 = time.perf_counter()
-            pred = model.predict(convs, key_sentence=False)
-            dt = time.perf_counter() - t0
-            gold = [FormRecord(id=c.id, form=g) for c, g in pairs]
-            m = compute_metrics(gold, pred, form)
-            r = {"mean_macro_f1": round(m["mean_macro_f1"], 3),
-                 "per_field": {k: round(v["macro_f1"], 3) for k, v in m["fields"].items()},
-                 "acute": [{k: a[k] for k in ("recall", "false_alarm_rate", "positives")} for a in m["alarms"]],
-                 **alone(form, [g for _, g in pairs], pred), "contacts_per_s": round(len(convs) / dt, 1)}
-            if any("evidence" in x for x in rows):
-                r.update(evidence_precision(form, rows, pred))
-            row[name] = r
+        for p in sets:
+            fig = labelled_figures(path, p)  # the same figures `childx demo --dev` prints
+            r = {"mean_macro_f1": round(fig["mean_macro_f1"], 3),
+                 "per_field": {k: round(v, 3) for k, v in fig["fields"].items() if v is not None},
+                 "acute": [{k: a[k] for k in ("recall", "false_alarm_rate", "positives")} for a in fig["alarms"]],
+                 "alone_right": None if fig["alone_right"] is None else round(fig["alone_right"], 3),
+                 "alone_coverage": round(fig["alone_coverage"], 3),
+                 "contacts_per_s": round(fig["contacts_per_s"], 1)}
+            if "evidence_precision" in fig:
+                r["evidence_items"] = fig["evidence_items"]
+                r["evidence_precision"] = None if fig["evidence_precision"] is None else round(fig["evidence_precision"], 3)
+            row[p.name] = r
         results[mode] = row
         print(json.dumps({mode: row}, indent=1, ensure_ascii=False))
     args.out.mkdir(parents=True, exist_ok=True)

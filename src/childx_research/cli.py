@@ -503,13 +503,17 @@ def demo(
     transformer: Annotated[str, typer.Option(
         "--transformer", help="auto (full with a GPU or a local checkpoint in CHILDX_ENCODER, else small) | "
                               "small (a small CPU configuration, minutes) | full | off.")] = "auto",
+    dev: Annotated[Optional[list[Path]], typer.Option(
+        "--dev", help="A file of hand-labelled conversations (with `gold`, optionally gold `evidence`) to "
+                      "measure the chosen model on; repeatable. `make demo` passes ../shared/data's dev sets "
+                      "when they are there.")] = None,
 ) -> None:
     """The whole pipeline on built-in synthetic data; prints the time of each step at the end."""
     from .modeling.compare import resolve_transformer_mode
     from .pipeline import run_demo
 
     resolve_transformer_mode(transformer)  # a wrong value fails before any work
-    run_demo(out=out, n=n, seed=seed, console=console, transformer=transformer)
+    run_demo(out=out, n=n, seed=seed, console=console, transformer=transformer, dev=list(dev or []))
 
 
 def main() -> None:

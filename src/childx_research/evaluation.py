@@ -357,3 +357,58 @@ def evidence_rows(rec: FormRecord, form: Form, fields: Iterable[str] | None = No
                     rows.append({"fält": f.label, "alternativ": f.label_of(option) if option in f.option_keys else "",
                                  "meddelande": e.get("message"), "underlag": e.get("text", "")})
     return rows
+
+
+# --- trust: fields filled in alone, and their evidence ---------------------------------
+
+def alone_figures(gold: list[FormRecord], pred: list[FormRecord], form: Form) -> dict[str, Any]:
+    """Of the fields the model filled in alone (not in ``needs_review``): the share that is
+    right (``alone_right``, ``None`` when none) and their share of all fields
+    (``alone_coverage``)."""
+    filled = right = total = 0
+    for g, p in pair_records(gold, pred):
+        review = set(getattr(p, "needs_review", None) or [])
+        for f in form.choice_fields:
+            total += 1
+            if f.key in review:
+                continue
+            filled += 1
+            right += canonical(f, p.form[f.key]) == canonical(f, g.form[f.key])
+    return {"alone_right": right / filled if filled else None, "alone_coverage": filled / total if total else None}
+
+
+def evidence_precision(rows: list[dict[str, Any]], pred: list[FormRecord], form: Form) -> dict[str, Any]:
+    """Of the evidence items of the predicted options, the share that overlaps a gold
+    evidence text of the same field and option in the same message. ``rows``: the
+    labelled conversations as JSON objects with ``messages``, ``gold`` and ``evidence``
+    (``../shared/data/README.md``: per field a list for single fields, option -> list for
+    multi fields, each ``{"message", "text"}``)."""
+    by_id = {p.id: p for p in pred}
+    hit = n = 0
+    for row in rows:
+        p = by_id.get(row.get("id"))
+        if p is None:
+            continue
+        gold_ev = row.get("evidence") or {}
+        for key, ev in ((p.model_extra or {}).get("evidence") or {}).items():
+            if key not in form.by_key or key not in row["gold"]:
+                continue
+            f = form.field(key)
+            items = {p.form[key]: ev} if f.kind == "single" else ev
+            gitems = gold_ev.get(key)
+            if f.kind == "single":
+                gitems = {row["gold"][key]: gitems} if isinstance(gitems, list) else {}
+            elif not isinstance(gitems, dict):
+                gitems = {}
+            for opt, lst in items.items():
+                for e in lst:
+                    n += 1
+                    text = row["messages"][e["message"]]["text"]
+                    for g in gitems.get(opt, []):
+                        if g.get("message") != e["message"]:
+                            continue
+                        gs = text.find(g.get("text", ""))
+                        if g.get("text") and gs >= 0 and gs < e["end"] and e["start"] < gs + len(g["text"]):
+                            hit += 1
+                            break
+    return {"evidence_items": n, "evidence_precision": hit / n if n else None}

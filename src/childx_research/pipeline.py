@@ -14,8 +14,9 @@ from rich.table import Table
 
 
 def run_demo(out: Path, n: int = 2000, seed: int = 7, console: Console | None = None,
-             transformer: str = "auto") -> dict[str, Path]:
-    """``transformer``: auto (full with a GPU or a local checkpoint, else small) | small | full | off."""
+             transformer: str = "auto", dev: list[Path] | tuple[Path, ...] = ()) -> dict[str, Path]:
+    """``transformer``: auto (full with a GPU or a local checkpoint, else small) | small | full | off.
+    ``dev``: files of hand-labelled conversations the chosen model is measured on (never trained on)."""
     from .annotate.demo import simulated_round_trip
     from .anonymize import check_anonymised, write_manifest
     from .datasets_io import save_dataset_dict
@@ -49,6 +50,12 @@ def run_demo(out: Path, n: int = 2000, seed: int = 7, console: Console | None = 
 
     def done(t: float, text: str) -> None:
         console.print(f"{text} ({time.perf_counter() - t:.1f} s)")
+
+    if dev:  # checked before any work: a bad file is a one-line error now, not after training
+        from .modeling.labelled import read_labelled
+
+        for path in dev:
+            read_labelled(path, form)
 
     t = step("Generera syntetiska kontakter")
     paths = generate_to_dir(n=n, seed=seed, out_dir=out / "generated")
@@ -102,8 +109,7 @@ def run_demo(out: Path, n: int = 2000, seed: int = 7, console: Console | None = 
     mode = resolve_transformer_mode(transformer)
     if mode == "small" and n >= SMOKE_BELOW:
         console.print("Transformern tränas här i en [bold]liten CPU-konfiguration[/] (transformer-liten: liten "
-                      "kodare, 30 steg; baslinjen med 600 extra genererade träningskontakter i stället för 6 000) "
-                      "så att demon tar minuter; transformern förväntas förlora mot baslinjen. Den fulla: "
+                      "kodare, 30 steg) så att demon tar minuter; transformern förväntas förlora mot baslinjen. Den fulla: "
                       "`childx demo --transformer full` (automatiskt med GPU eller lokal checkpoint, CHILDX_ENCODER).")
     elif mode == "off":
         console.print("Transformern hoppas över (--transformer off); `childx demo --transformer full` tränar den.")
@@ -121,6 +127,16 @@ def run_demo(out: Path, n: int = 2000, seed: int = 7, console: Console | None = 
                                      for v in row])
     console.print(cmp_table)
     done(t, f"vald: {compared['best']} → {compared['model']}")
+
+    if dev:
+        t = step("Handskrivna kontakter som modellen aldrig sett")
+        from .modeling.labelled import labelled_figures
+
+        figures = [labelled_figures(outputs["model"], path) for path in dev]
+        outputs["handskrivna"] = out / "handskrivna.json"
+        write_json(outputs["handskrivna"], figures)
+        console.print(labelled_table(figures, form))
+        done(t, f"{sum(f['contacts'] for f in figures)} kontakter i {len(figures)} filer")
 
     step("Etikettfrekvenser")
     freq = label_frequencies(gold.values(), form)
@@ -159,6 +175,36 @@ def anonymise_in_processes(conversations: list, *, seed: int) -> tuple[list, dic
 
     lines, report = anonymise_lines(conversations, style="pseudonym", seed=seed, jobs=default_jobs())
     return [Conversation.model_validate_json(line) for line in lines], report
+
+
+def _fmt(v, share: bool = False) -> str:
+    if v is None or v != v:
+        return "–"
+    return f"{v:.0%}".replace("%", " %") if share else f"{v:.2f}"
+
+
+def labelled_table(figures: list[dict], form) -> Table:
+    """The chosen model's figures on hand-labelled files, one column per file."""
+    table = Table(title="Modellen på handskrivna kontakter (aldrig sedda i träningen)")
+    table.add_column("mått")
+    for f in figures:
+        table.add_column(f"{f['file']} ({f['contacts']})", justify="right")
+    rows = [("medel-makro-F1", [_fmt(f["mean_macro_f1"]) for f in figures])]
+    for field in form.choice_fields:
+        rows.append((f"  {field.label}", [_fmt(f["fields"].get(field.key)) for f in figures]))
+    for i, a in enumerate(figures[0]["alarms"] if figures else []):
+        label = form.field(a["field"]).label
+        rows.append((f"{label}: fångade", [f"{round((f['alarms'][i]['recall'] or 0) * f['alarms'][i]['positives'])}"
+                                           f" av {f['alarms'][i]['positives']}" for f in figures]))
+        rows.append((f"{label}: falsklarm", [_fmt(f["alarms"][i]["false_alarm_rate"], True) for f in figures]))
+    rows.append(("ifyllda av modellen ensam: rätt", [_fmt(f["alone_right"], True) for f in figures]))
+    rows.append(("ifyllda av modellen ensam: andel av fälten", [_fmt(f["alone_coverage"], True) for f in figures]))
+    rows.append(("underlag som träffar facit", [_fmt(f.get("evidence_precision"), True) for f in figures]))
+    rows.append(("kontakter per sekund", [f"{f['contacts_per_s']:.0f}" if f.get("contacts_per_s") else "–"
+                                          for f in figures]))
+    for name, values in rows:
+        table.add_row(name, *values)
+    return table
 
 
 def step_times_table(times: dict[str, float], total: float) -> Table:
