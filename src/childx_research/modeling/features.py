@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-_CACHE_LIMIT = 500_000  # words per block; the cache starts over beyond it (memory stays bounded)
+_CACHE_LIMIT = 100_000  # words per block (about 100 MB at most for a character block); then it starts over
 
 
 def sentences(text: str) -> list[str]:
