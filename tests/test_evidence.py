@@ -122,6 +122,20 @@ def test_acute_risk_needs_danger_not_words():
     assert options(found("jag tänker inte ta livet av mig"), "akut_risk") == set()
 
 
+def test_acute_risk_kinds_positive_negated_other_hypothetical_historical():
+    acute = ["jag vill försvinna inatt", "han väntar på mig utanför porten", "jag sitter på bussen till honom",
+             "jag har ingenstans att gå", "pappa har slängt ut mig", "dom släpper inte ut mig",
+             "jag står på bron", "jag har lovat att komma till honom"]
+    for text in acute:
+        assert options(found(text), "akut_risk") == {"ja"}, text
+    assert options(found("han har aldrig slängt ut mig"), "akut_risk") == set()                 # negated
+    assert options(found("min kompis har ingenstans att gå"), "akut_risk") == set()      # someone else
+    assert options(found("om han väntar på mig utanför, vad gör jag då?"), "akut_risk") == set()  # hypothetical
+    assert options(found("när jag var 14 sov jag ute en hel vinter"), "akut_risk") == set()     # historical
+    assert options(found("vi satt på bussen till skolan"), "akut_risk") == set()                # no danger
+    assert options(found("mamma säger att jag inte får gå ut efter tio"), "akut_risk") == set()  # a curfew
+
+
 def test_referral_reads_the_worker():
     f = found(("stodperson", "Du kan alltid ringa 112 om det blir farligt."), "ok")
     assert options(f, "hanvisning") == {"akut_112"}
