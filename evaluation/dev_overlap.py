@@ -8,7 +8,8 @@ rules or tests. This script collects every ``--n``-word run (default 7, lower-ca
 as ``\\w+``) of every dev-set message and looks for it in the given files (default: every
 tracked text file of the repository). Phrase-bank alternatives written ``[a|b]`` are expanded
 (at most 500 combinations a line) and ``{slot}`` placeholders and ``//`` message breaks count
-as word boundaries, so a phrase the generator can produce is checked, not only its source line.
+as word boundaries, so a phrase the generator can produce is checked, not only its source line;
+runs that cross from one line into the next are checked too.
 
 Prints ``file:line: <n-gram>`` per hit (the n-gram, not the dev-set sentence around it) and
 exits 1 when there is any; exits 0 with a note when no dev set is found (a fresh clone
@@ -71,11 +72,20 @@ def find_overlaps(files: list[Path], grams: set[str], n: int) -> list[tuple[Path
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
             continue
+        seen: set[str] = set()
         for number, line in enumerate(text.splitlines(), 1):
             found = set()
             for variant in expansions(line):
                 found |= ngrams(variant, n) & grams
             hits.extend((path, number, g) for g in sorted(found))
+            seen |= found
+        # runs that cross a line break (the end of one phrase and the start of the next)
+        words = [(w.lower(), number) for number, line in enumerate(text.splitlines(), 1) for w in _WORD.findall(line)]
+        for i in range(len(words) - n + 1):
+            g = " ".join(w for w, _ in words[i:i + n])
+            if g in grams and g not in seen:
+                seen.add(g)
+                hits.append((path, words[i][1], g))
     return hits
 
 

@@ -34,6 +34,19 @@ def test_the_checker_finds_a_copied_run_through_alternatives_and_slots(tmp_path)
     assert _run("--dev", dev, clean).returncode == 0
 
 
+def test_the_checker_finds_a_run_that_crosses_a_line_break(tmp_path):
+    """One phrase's end and the next one's start can together repeat a dev-set run."""
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text(json.dumps({"id": "x", "messages": [
+        {"role": "stodsokande", "text": "vi cyklade till sjön. Sen badade vi hela dagen."}]},
+        ensure_ascii=False) + "\n", encoding="utf-8")
+    bank = tmp_path / "bank.yaml"
+    bank.write_text('- "vi cyklade till sjön"\n- "sen badade vi länge"\n', encoding="utf-8")
+    done = _run("--dev", dev, bank)
+    assert done.returncode == 1 and "bank.yaml:1: vi cyklade till sjön sen badade vi" in \
+        done.stdout.replace(str(tmp_path) + "/", "")
+
+
 def test_no_file_of_the_repository_repeats_the_dev_sets():
     sys.path.insert(0, str(ROOT / "evaluation"))
     try:
