@@ -17,14 +17,20 @@ def _run(*args, cwd=ROOT):
     return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], cwd=cwd, capture_output=True, text=True)
 
 
-def test_the_checker_finds_a_copied_run_through_alternatives_and_slots(tmp_path):
+def _files(tmp_path, dev_text, bank_text):
+    """A one-message dev set and a phrase bank, written for the test."""
     dev = tmp_path / "dev.jsonl"
-    dev.write_text(json.dumps({"id": "x", "messages": [
-        {"role": "stodsokande", "text": "Igår cyklade vi långt bort till sjön vid skogen och badade."}]},
-        ensure_ascii=False) + "\n", encoding="utf-8")
+    dev.write_text(json.dumps({"id": "x", "messages": [{"role": "stodsokande", "text": dev_text}]},
+                              ensure_ascii=False) + "\n", encoding="utf-8")
     bank = tmp_path / "bank.yaml"
-    bank.write_text('- "Igår [gick|cyklade] vi långt bort till sjön vid {plats}"\n'
-                    '- "Igår cyklade vi långt bort, sen till sjön vid skogen"\n', encoding="utf-8")
+    bank.write_text(bank_text, encoding="utf-8")
+    return dev, bank
+
+
+def test_the_checker_finds_a_copied_run_through_alternatives_and_slots(tmp_path):
+    dev, bank = _files(tmp_path, "Igår cyklade vi långt bort till sjön vid skogen och badade.",
+                       '- "Igår [gick|cyklade] vi långt bort till sjön vid {plats}"\n'
+                       '- "Igår cyklade vi långt bort, sen till sjön vid skogen"\n')
     done = _run("--dev", dev, bank)
     assert done.returncode == 1
     assert "bank.yaml:1: cyklade vi långt bort till sjön vid" in done.stdout.replace(str(tmp_path) + "/", "")
@@ -36,12 +42,8 @@ def test_the_checker_finds_a_copied_run_through_alternatives_and_slots(tmp_path)
 
 def test_the_checker_finds_a_run_that_crosses_a_line_break(tmp_path):
     """One phrase's end and the next one's start can together repeat a dev-set run."""
-    dev = tmp_path / "dev.jsonl"
-    dev.write_text(json.dumps({"id": "x", "messages": [
-        {"role": "stodsokande", "text": "vi cyklade till sjön. Sen badade vi hela dagen."}]},
-        ensure_ascii=False) + "\n", encoding="utf-8")
-    bank = tmp_path / "bank.yaml"
-    bank.write_text('- "vi cyklade till sjön"\n- "sen badade vi länge"\n', encoding="utf-8")
+    dev, bank = _files(tmp_path, "vi cyklade till sjön. Sen badade vi hela dagen.",
+                       '- "vi cyklade till sjön"\n- "sen badade vi länge"\n')
     done = _run("--dev", dev, bank)
     assert done.returncode == 1 and "bank.yaml:1: vi cyklade till sjön sen badade vi" in \
         done.stdout.replace(str(tmp_path) + "/", "")

@@ -263,14 +263,14 @@ def test_key_sentence_candidates_keep_their_offsets_and_evidence():
     """The key sentence's candidates carry their place in the message, and the evidence
     that scores them is the conversation's own inside that place (no second matcher run)."""
     from childx_research.evidence import Evidence, Found
-    from childx_research.modeling.predict import _evidence_within, help_seeker_spans, help_seeker_sentences
+    from childx_research.modeling.predict import _evidence_within, help_seeker_spans
     from childx_research.records import Conversation, Message
 
     text = "  Hej. Jag vet inte vad jag ska göra nu!\n\nHan skickar bilder varje dag till mig.   Kort."
     conv = Conversation(id="k", messages=[Message(role="stodperson", text="Vad har hänt dig?"),
                                           Message(role="stodsokande", text=text)])
     spans = help_seeker_spans(conv)
-    assert [s for *_, s in spans] == help_seeker_sentences(conv) == [
+    assert [s for *_, s in spans] == [
         "Jag vet inte vad jag ska göra nu!", "Han skickar bilder varje dag till mig."]
     assert all(text[a:b] == s and m == 1 for m, a, b, s in spans)
     m, a, b, s = spans[1]

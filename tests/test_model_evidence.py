@@ -167,5 +167,15 @@ def test_labelled_figures_on_a_labelled_file(model_dir, tmp_path):
     assert 0 <= fig["mean_macro_f1"] <= 1 and set(fig["fields"]) == {f.key for f in form.choice_fields}
     assert fig["alarms"][0]["field"] == "akut_risk" and fig["alarms"][0]["positives"] == 0
     assert 0 <= fig["alone_coverage"] <= 1 and fig["contacts_per_s"] > 0
-    assert "evidence_precision" in fig and fig["evidence_items"] >= 0
+    assert fig["alarms"][0]["caught"] == 0
+    # every evidence item of the predicted options is counted, and the file is read once
+    from childx_research.modeling.labelled import Labelled
+
+    data = Labelled(path, form)
+    assert [r["evidence"] for r in data.rows] == [r["evidence"] for r in rows]
+    assert all("evidence" not in (c.model_extra or {}) for c, _ in data.pairs)   # gold evidence is not input
+    pred = load_model(model_dir).predict([c for c, _ in data.pairs], key_sentence=False)
+    n = sum(len(v) if isinstance(v, list) else sum(map(len, v.values()))
+            for p in pred for v in (p.model_extra.get("evidence") or {}).values())
+    assert fig["evidence_items"] == n and (n == 0 or fig["evidence_precision"] is not None)
     assert "jag" not in json.dumps(fig)        # figures only, never the text

@@ -51,11 +51,11 @@ def run_demo(out: Path, n: int = 2000, seed: int = 7, console: Console | None = 
     def done(t: float, text: str) -> None:
         console.print(f"{text} ({time.perf_counter() - t:.1f} s)")
 
-    if dev:  # checked before any work: a bad file is a one-line error now, not after training
-        from .modeling.labelled import read_labelled
+    labelled = []
+    if dev:  # read and checked before any work: a bad file is a one-line error now, not after training
+        from .modeling.labelled import Labelled
 
-        for path in dev:
-            read_labelled(path, form)
+        labelled = [Labelled(path, form) for path in dev]
 
     t = step("Generera syntetiska kontakter")
     paths = generate_to_dir(n=n, seed=seed, out_dir=out / "generated")
@@ -128,11 +128,11 @@ def run_demo(out: Path, n: int = 2000, seed: int = 7, console: Console | None = 
     console.print(cmp_table)
     done(t, f"vald: {compared['best']} → {compared['model']}")
 
-    if dev:
+    if labelled:
         t = step("Handskrivna kontakter som modellen aldrig sett")
         from .modeling.labelled import labelled_figures
 
-        figures = [labelled_figures(outputs["model"], path) for path in dev]
+        figures = [labelled_figures(outputs["model"], data) for data in labelled]
         outputs["handskrivna"] = out / "handskrivna.json"
         write_json(outputs["handskrivna"], figures)
         console.print(labelled_table(figures, form))
@@ -194,8 +194,8 @@ def labelled_table(figures: list[dict], form) -> Table:
         rows.append((f"  {field.label}", [_fmt(f["fields"].get(field.key)) for f in figures]))
     for i, a in enumerate(figures[0]["alarms"] if figures else []):
         label = form.field(a["field"]).label
-        rows.append((f"{label}: fångade", [f"{round((f['alarms'][i]['recall'] or 0) * f['alarms'][i]['positives'])}"
-                                           f" av {f['alarms'][i]['positives']}" for f in figures]))
+        rows.append((f"{label}: fångade", [f"{f['alarms'][i]['caught']} av {f['alarms'][i]['positives']}"
+                                           for f in figures]))
         rows.append((f"{label}: falsklarm", [_fmt(f["alarms"][i]["false_alarm_rate"], True) for f in figures]))
     rows.append(("ifyllda av modellen ensam: rätt", [_fmt(f["alone_right"], True) for f in figures]))
     rows.append(("ifyllda av modellen ensam: andel av fälten", [_fmt(f["alone_coverage"], True) for f in figures]))

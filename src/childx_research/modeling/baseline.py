@@ -22,7 +22,6 @@ on these pooled scores.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -99,22 +98,13 @@ class _ConstHead:
         return np.tile(self.const, (X.shape[0], 1)) if self.const.ndim else np.full(X.shape[0], float(self.const))
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
 def sentence_windows(text: str, size: int) -> list[str]:
     """Overlapping windows of ``size`` sentences (step ``size // 2``); none for a text of at
     most ``size`` sentences (the whole text is already scored)."""
-    sents = [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
-    if len(sents) <= size:
-        return []
-    step = max(1, size // 2)
-    out = []
-    for i in range(0, len(sents), step):
-        out.append(" ".join(sents[i:i + size]))
-        if i + size >= len(sents):
-            break
-    return out
+    from .features import sentences, window_bounds
+
+    sents = sentences(text)
+    return [" ".join(sents[a:b]) for a, b in window_bounds(len(sents), size)]
 
 
 def window_options(f, cfg: dict[str, Any]) -> list[int]:

@@ -30,13 +30,31 @@ import re
 import numpy as np
 import scipy.sparse as sp
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+#: Where a text is cut into sentences: after . ! ? and white space, and at line breaks
+#: (always at white space, so no word or character n-gram crosses a cut). Shared by the
+#: acute-risk windows, this module and the key sentence (``predict.help_seeker_spans``).
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _CACHE_LIMIT = 100_000  # words per block (about 100 MB at most for a character block); then it starts over
 
 
 def sentences(text: str) -> list[str]:
-    """The help-seeker's sentences as :func:`.baseline.sentence_windows` splits them."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    """The non-empty sentences of ``text`` (cut at :data:`SENTENCE_END`), stripped."""
+    return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
+
+
+def window_bounds(n_sentences: int, size: int) -> list[tuple[int, int]]:
+    """``(first, end)`` sentence indices of the overlapping windows of ``size`` sentences
+    (step ``size // 2``); none for a text of at most ``size`` sentences (the whole text is
+    already scored)."""
+    if n_sentences <= size:
+        return []
+    step = max(1, size // 2)
+    out = []
+    for a in range(0, n_sentences, step):
+        out.append((a, min(a + size, n_sentences)))
+        if a + size >= n_sentences:
+            break
+    return out
 
 
 class _Block:
@@ -202,16 +220,8 @@ class FastTfidf:
         their row's: ``(X, X_windows, owner)``; ``owner[k]`` is window k's row. Each sentence
         is counted once, and its counts added up for the whole text and for every window."""
         pieces: list[list[str]] = [sentences(r[split_column]) for r in rows]
-        windows: list[tuple[int, int, int]] = []  # (row, first sentence, end)
-        if size:
-            step = max(1, size // 2)
-            for i, sents in enumerate(pieces):
-                if len(sents) <= size:
-                    continue
-                for a in range(0, len(sents), step):
-                    windows.append((i, a, min(a + size, len(sents))))
-                    if a + size >= len(sents):
-                        break
+        windows = [(i, a, b) for i, sents in enumerate(pieces)   # (row, first sentence, end)
+                   for a, b in (window_bounds(len(sents), size) if size else [])]
         owner = np.asarray([w[0] for w in windows], dtype=np.int64)
         row_blocks, win_blocks = [], []
         for _, col, block in self.blocks:

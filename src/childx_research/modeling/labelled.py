@@ -17,39 +17,48 @@ from typing import Any
 from ..records import Conversation, FormRecord
 
 
-def read_labelled(path: str | Path, form) -> tuple[list[tuple[Conversation, dict[str, Any]]], list[dict[str, Any]]]:
-    """The ``(conversation, gold)`` pairs of a file and its rows as JSON objects (for the
-    gold evidence); every problem is a one-line :class:`InputError` naming file and line."""
-    from ..records import iter_json_lines, read_labelled_conversations
+class Labelled:
+    """One labelled file, read and checked once: the conversations (without the gold
+    evidence, which is not input), their gold forms, and the rows the evidence precision
+    compares with (id, message texts, gold, gold evidence)."""
 
-    pairs = [(Conversation.model_validate(c.model_dump(exclude={"evidence"}, exclude_none=True)), g)
-             for c, g in read_labelled_conversations(path, form)]  # the gold evidence is not input
-    rows = [data for _, data in iter_json_lines(path)]
-    return pairs, rows
+    def __init__(self, path: str | Path, form) -> None:
+        from ..records import read_labelled_conversations
+
+        self.name = Path(path).name
+        self.pairs: list[tuple[Conversation, dict[str, Any]]] = []
+        self.rows: list[dict[str, Any]] = []
+        for conv, gold in read_labelled_conversations(path, form):  # one-line errors naming file and line
+            evidence = (conv.model_extra or {}).get("evidence")
+            conv = Conversation.model_validate(conv.model_dump(exclude={"evidence"}, exclude_none=True))
+            self.pairs.append((conv, gold))
+            self.rows.append({"id": conv.id, "messages": [{"text": m.text} for m in conv.messages],
+                              "gold": gold, "evidence": evidence})
 
 
-def labelled_figures(model_dir: str | Path, path: str | Path) -> dict[str, Any]:
-    """The figures of the model in ``model_dir`` on the labelled conversations in ``path``."""
+def labelled_figures(model_dir: str | Path, data: str | Path | Labelled) -> dict[str, Any]:
+    """The figures of the model in ``model_dir`` on a labelled file (a path, or one already
+    read as :class:`Labelled`)."""
     from ..evaluation import alone_figures, compute_metrics, evidence_precision
     from .predict import load_model
 
     model = load_model(model_dir)
     form = model.form
-    pairs, rows = read_labelled(path, form)
-    convs = [c for c, _ in pairs]
+    data = data if isinstance(data, Labelled) else Labelled(data, form)
+    convs = [c for c, _ in data.pairs]
     t0 = time.perf_counter()
     pred = model.predict(convs, key_sentence=False)
     seconds = time.perf_counter() - t0
-    gold = [FormRecord(id=c.id, form=g) for c, g in pairs]
+    gold = [FormRecord(id=c.id, form=g) for c, g in data.pairs]
     m = compute_metrics(gold, pred, form)
     out: dict[str, Any] = {
-        "file": Path(path).name, "contacts": len(convs), "mean_macro_f1": m["mean_macro_f1"],
+        "file": data.name, "contacts": len(convs), "mean_macro_f1": m["mean_macro_f1"],
         "fields": {k: v["macro_f1"] for k, v in m["fields"].items()},
-        "alarms": [{k: a[k] for k in ("field", "option", "positives", "recall", "false_alarm_rate")}
-                   for a in m["alarms"]],
+        "alarms": [{"field": a["field"], "option": a["option"], "positives": a["positives"], "caught": a["tp"],
+                    "recall": a["recall"], "false_alarm_rate": a["false_alarm_rate"]} for a in m["alarms"]],
         **alone_figures(gold, pred, form),
         "contacts_per_s": len(convs) / seconds if seconds > 0 else None,
     }
-    if any(isinstance(r, dict) and r.get("evidence") for r in rows):
-        out.update(evidence_precision(rows, pred, form))
+    if any(r["evidence"] for r in data.rows):
+        out.update(evidence_precision(data.rows, pred, form))
     return out

@@ -215,19 +215,18 @@ class Predictor:
         return out
 
 
-_SENT = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
 def help_seeker_spans(conv: Conversation, max_words: int = 25,
                       min_words: int = 4) -> list[tuple[int, int, int, str]]:
     """The help-seeker's sentences of ``min_words`` to ``max_words`` words:
     ``(message index, start, end, text)``, ``text == message.text[start:end]``."""
+    from .features import SENTENCE_END
+
     out = []
     for k, m in enumerate(conv.messages):
         if m.role != "stodsokande":
             continue
         pos = 0
-        for cut in [*_SENT.finditer(m.text), None]:
+        for cut in [*SENTENCE_END.finditer(m.text), None]:
             end = cut.start() if cut is not None else len(m.text)
             piece = m.text[pos:end]
             a = pos + len(piece) - len(piece.lstrip())
@@ -237,10 +236,6 @@ def help_seeker_spans(conv: Conversation, max_words: int = 25,
             if cut is not None:
                 pos = cut.end()
     return out
-
-
-def help_seeker_sentences(conv: Conversation, max_words: int = 25, min_words: int = 4) -> list[str]:
-    return [s for _, _, _, s in help_seeker_spans(conv, max_words, min_words)]
 
 
 def _evidence_within(found, key: str, span: tuple[int, int, int]):
